@@ -1,0 +1,101 @@
+"""Throughput of the per-event loop on the paper-shaped DTR run (Harris & Waggoner 2019).
+
+Synthetic IMDB-shaped data (25,000 x 1,000 binary features), perceptron, DTR with a
+1-day refund and 9-day take window, 8% pre-training; one honest contributor (deposit
+about 50, every ~10 minutes, mistake rate 1e-4) and one label-flip attacker (about 100,
+every ~60 minutes), until the pool is used up.
+
+    python bench/dtr_throughput.py [--replicate R]
+
+The last line is `contributions_per_second: N`: accepted contributions divided by the
+wall time of the simulation itself (data generation and the full-data baseline are
+timed and printed separately).
+"""
+
+import argparse
+import time
+import tracemalloc
+
+import numpy as np
+
+from sim.config import validate
+from sim.model import DecaiModel
+from sim.simulation import full_data_accuracy, make_split, replicate_seeds
+
+PAPER_RUN = {
+    "experiment": {"name": "bench", "seed": 0, "duration_days": 400, "eval_every_hours": 24},
+    "data": {
+        "dataset": "synthetic",
+        "n_samples": 25_000,
+        "n_features": 1_000,
+        "binary": True,
+        "initial_fraction": 0.08,
+        "test_fraction": 0.2,
+    },
+    "model": {"kind": "perceptron"},
+    "mechanism": {"kind": "dtr", "refund_window_days": 1, "take_window_days": 9},
+    "agents": [
+        {
+            "name": "honest",
+            "kind": "honest",
+            "start_balance": 10_000,
+            "mean_deposit": 50,
+            "mean_wait_hours": 1 / 6,
+            "mistake_rate": 1e-4,
+        },
+        {
+            "name": "attacker",
+            "kind": "adversarial",
+            "strategy": "label_flip",
+            "start_balance": 10_000,
+            "mean_deposit": 100,
+            "mean_wait_hours": 1,
+        },
+    ],
+}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--replicate", type=int, default=0)
+    replicate = parser.parse_args().replicate
+    config = validate(PAPER_RUN, "bench")
+
+    tracemalloc.start()
+    tic = time.perf_counter()
+    split = make_split(config, replicate)
+    print(
+        f"data: {split.n_features} features, pool {len(split.y_pool)}, "
+        f"test {len(split.y_test)}, generated in {time.perf_counter() - tic:.2f} s"
+    )
+
+    _, behaviour = replicate_seeds(config.experiment.seed, replicate)
+    tic = time.perf_counter()
+    model = DecaiModel(config, split, rng=np.random.default_rng(behaviour))
+    model.run()
+    wall = time.perf_counter() - tic
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+
+    contributions = len(model.contract.contributions)
+    print(
+        f"processed contributions: {contributions} "
+        f"(transactions {len(model.ledger.log)}, rejected calls "
+        f"{sum(model.contract.rejections.values())})"
+    )
+    print(f"simulated days: {model.time / 86400:.1f}")
+    print(f"wall time: {wall:.2f} s")
+    print(f"peak memory (tracemalloc): {peak / 2**20:.0f} MiB")
+    print(
+        f"accuracy: initial {model.initial_accuracy:.4f}, final {model.accuracy:.4f}, "
+        f"full data {full_data_accuracy(config, split):.4f}"
+    )
+    for agent in model.agents:
+        change = agent.balance - agent.start_balance
+        share = 100 * agent.balance / agent.start_balance
+        print(f"{agent.name}: balance change {change:+d} ({share:.1f}% of start)")
+    print(f"contributions_per_second: {contributions / wall:.0f}")
+
+
+if __name__ == "__main__":
+    main()

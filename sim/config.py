@@ -1,0 +1,363 @@
+"""Experiment configs: the TOML schema, `--set` overrides and sweep expansion.
+
+Validation happens here, at the boundary: unknown keys and bad values become one
+`ConfigError` line naming the key, before anything runs or is written.
+"""
+
+import copy
+import itertools
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.learners import LEARNERS, make_learner
+from sim.mechanism import MechanismParams
+from sim.registry import behaviour_class, mechanism_class
+
+NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
+BUNDLED_DATASETS = {"breast_cancer": 2, "digits": 10, "wine": 3, "iris": 3}
+
+
+class ConfigError(ValueError):
+    """A bad config: the message is one line naming the key or file."""
+
+
+class KeyedError(ValueError):
+    """Raised inside a validator to blame a key below the validated section."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExperimentSection(Section):
+    name: str = Field("experiment", pattern=NAME, description="names the results folder")
+    seed: int = Field(0, ge=0, description="root of every random stream")
+    replicates: int = Field(1, ge=1, description="runs per sweep point")
+    duration_days: float = Field(30.0, gt=0, description="simulated time of one run")
+    eval_every_hours: float = Field(12.0, gt=0, description="how often metrics are sampled")
+    stop_when_settled: bool = Field(
+        True, description="end early once the pool is used up and every deposit is settled"
+    )
+
+
+class DataSection(Section):
+    dataset: str = Field(
+        "synthetic", description="bundled name, synthetic, csv:PATH or parquet:PATH"
+    )
+    initial_fraction: float = Field(0.1, ge=0, lt=1, description="share used to pre-train")
+    test_fraction: float = Field(0.2, gt=0, lt=1, description="share held out as the test set")
+    n_samples: int | None = Field(None, gt=0, description="synthetic: samples")
+    n_features: int | None = Field(None, gt=0, description="synthetic: features")
+    binary: bool = Field(False, description="synthetic: binary bag-of-words-like features")
+    n_informative: int | None = Field(None, gt=0, description="synthetic: informative features")
+    n_classes: int = Field(2, ge=2, description="synthetic: classes")
+    class_sep: float = Field(1.0, gt=0, description="synthetic: class separation")
+    flip_y: float = Field(0.0, ge=0, le=1, description="synthetic: share of random labels")
+    label_column: str = Field("label", description="csv/parquet: the label column")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.initial_fraction + self.test_fraction >= 1:
+            raise KeyedError("initial_fraction", "initial_fraction + test_fraction must be below 1")
+        known = self.dataset in BUNDLED_DATASETS or self.dataset == "synthetic"
+        if not known and not self.dataset.startswith(("csv:", "parquet:")):
+            choices = ", ".join([*BUNDLED_DATASETS, "synthetic", "csv:PATH", "parquet:PATH"])
+            raise KeyedError(
+                "dataset", f"unknown dataset {self.dataset!r}; choose one of {choices}"
+            )
+        return self
+
+    def known_classes(self) -> int | None:
+        if self.dataset == "synthetic":
+            return self.n_classes
+        return BUNDLED_DATASETS.get(self.dataset)
+
+
+class ModelSection(Section):
+    kind: str = Field("perceptron", description="the learner in the contract")
+    learning_rate: int = Field(1, ge=1, description="perceptron: integer learning rate")
+    alpha: float = Field(1.0, gt=0, description="naive_bayes: Laplace smoothing")
+    pretrain_epochs: int = Field(
+        10, ge=1, description="passes over the pre-training set (done off-chain, before deployment)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.kind not in LEARNERS:
+            raise KeyedError(
+                "kind", f"unknown model {self.kind!r}; choose one of {', '.join(LEARNERS)}"
+            )
+        return self
+
+    def learner(self, n_features: int, n_classes: int, X, y):
+        """This kind's learner, trained on (X, y) for `pretrain_epochs` passes."""
+        learner = make_learner(self.kind, n_features, n_classes, **self.params())
+        for _ in range(self.pretrain_epochs):
+            learner.fit(X, y)
+        return learner
+
+    def params(self) -> dict[str, Any]:
+        """The keyword arguments of this kind's learner."""
+        if self.kind == "perceptron":
+            return {"learning_rate": self.learning_rate}
+        if self.kind == "naive_bayes":
+            return {"alpha": self.alpha}
+        return {}
+
+
+class MechanismSection(BaseModel):
+    """`kind` plus that mechanism's own parameters, checked against its parameter table."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+    kind: str = Field("dtr", description="the incentive mechanism")
+
+    @model_validator(mode="after")
+    def _check(self):
+        try:
+            cls = mechanism_class(self.kind)
+        except ValueError as error:
+            raise KeyedError("kind", str(error)) from None
+        try:
+            cls.Params.model_validate(self.model_extra or {})
+        except ValidationError as error:
+            key, message = _first_error(error)
+            raise KeyedError(key, message) from None
+        return self
+
+    def params(self) -> MechanismParams:
+        return mechanism_class(self.kind).Params.model_validate(self.model_extra or {})
+
+
+class AgentGroup(Section):
+    name: str = Field(pattern=NAME, description="the group's name; agents are NAME-0, NAME-1, ...")
+    kind: str = Field(description="behaviour: honest, adversarial, ...")
+    strategy: str | None = Field(None, description="the kind's strategy (default: its first)")
+    count: int = Field(1, ge=0, description="agents in the group")
+    start_balance: int = Field(10_000, gt=0, description="units each agent starts with")
+    mean_deposit: float = Field(50.0, gt=0, description="the most it deposits per add, on average")
+    deposit_spread: float = Field(0.1, ge=0, description="std of that limit, as a share of it")
+    mean_wait_hours: float = Field(1.0, gt=0, description="mean time between its actions")
+    wait_jitter: float = Field(0.1, ge=0, le=1, description="std of the wait, as a share of it")
+    mistake_rate: float = Field(0.0, ge=0, le=1, description="honest: chance of a wrong label")
+
+    @model_validator(mode="after")
+    def _check(self):
+        try:
+            behaviour = behaviour_class(self.kind)
+        except ValueError as error:
+            raise KeyedError("kind", str(error)) from None
+        if self.strategy is None:
+            object.__setattr__(self, "strategy", behaviour.default_strategy())
+        elif self.strategy not in behaviour.strategies:
+            choices = ", ".join(behaviour.strategies) or "none"
+            raise KeyedError(
+                "strategy",
+                f"unknown strategy {self.strategy!r} for {self.kind}; choose one of {choices}",
+            )
+        return self
+
+
+class PopulationSection(Section):
+    """Shorthand for three groups, `honest`, `lazy` and `adversarial`, sharing defaults."""
+
+    contributors: int = Field(10, ge=1, description="agents in all")
+    attack_rate: float = Field(0.0, ge=0, le=1, description="share that is adversarial")
+    lazy_rate: float = Field(0.0, ge=0, le=1, description="share that is lazy")
+    attack_strategy: str = Field("label_flip", description="the adversarial strategy")
+    lazy_strategy: str = Field("copy_model", description="the lazy strategy")
+    start_balance: int = Field(10_000, gt=0, description="units each agent starts with")
+    mean_deposit: float = Field(50.0, gt=0, description="the most it deposits per add, on average")
+    mean_wait_hours: float = Field(1.0, gt=0, description="mean time between its actions")
+    mistake_rate: float = Field(0.0, ge=0, le=1, description="honest: chance of a wrong label")
+
+    @model_validator(mode="after")
+    def _check(self):
+        if self.attack_rate + self.lazy_rate > 1:
+            raise KeyedError("attack_rate", "attack_rate + lazy_rate must be at most 1")
+        return self
+
+    def groups(self) -> list[AgentGroup]:
+        attackers = round(self.contributors * self.attack_rate)
+        lazy = round(self.contributors * self.lazy_rate)
+        shared = {
+            "start_balance": self.start_balance,
+            "mean_deposit": self.mean_deposit,
+            "mean_wait_hours": self.mean_wait_hours,
+        }
+        groups = [
+            ("honest", "honest", None, self.contributors - attackers - lazy),
+            ("lazy", "lazy", self.lazy_strategy, lazy),
+            ("adversarial", "adversarial", self.attack_strategy, attackers),
+        ]
+        return [
+            AgentGroup(
+                name=name,
+                kind=kind,
+                strategy=strategy,
+                count=count,
+                mistake_rate=self.mistake_rate if kind == "honest" else 0.0,
+                **shared,
+            )
+            for name, kind, strategy, count in groups
+            if count > 0
+        ]
+
+
+class ExperimentConfig(Section):
+    experiment: ExperimentSection = ExperimentSection()
+    data: DataSection = DataSection()
+    model: ModelSection = ModelSection()
+    mechanism: MechanismSection = MechanismSection()
+    population: PopulationSection | None = None
+    agents: list[AgentGroup] | None = None
+    sweep: dict[str, Any] | None = None
+
+    @model_validator(mode="after")
+    def _check(self):
+        if (self.population is None) == (self.agents is None):
+            raise KeyedError("agents", "give either [population] or [[agents]] groups, not both")
+        names = [group.name for group in self.groups()]
+        duplicated = {name for name in names if names.count(name) > 1}
+        if duplicated:
+            raise KeyedError("agents", f"group name {sorted(duplicated)[0]!r} is used twice")
+        if sum(group.count for group in self.groups()) == 0:
+            raise KeyedError("agents", "the population is empty")
+        classes = self.data.known_classes()
+        if self.model.kind == "perceptron" and classes and classes > 2:
+            raise KeyedError(
+                "model",
+                f"kind: perceptron is binary but {self.data.dataset} has {classes} classes; "
+                "use nearest_centroid or naive_bayes",
+            )
+        return self
+
+    def groups(self) -> list[AgentGroup]:
+        return self.population.groups() if self.population else list(self.agents)
+
+
+# --- loading, overrides and sweeps -------------------------------------------------
+
+
+def _first_error(error: ValidationError) -> tuple[str, str]:
+    """(dotted key, message) of a pydantic error, with nested KeyedErrors unwrapped."""
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"])
+    cause = first.get("ctx", {}).get("error")
+    if isinstance(cause, KeyedError):
+        return (f"{key}.{cause.key}" if key else cause.key), cause.message
+    if first["type"] == "extra_forbidden":
+        return key, "unknown key"
+    if first["type"] == "missing":
+        return key, "missing required key"
+    return key, f"{first['msg']} (got {first.get('input')!r})"
+
+
+def validate(raw: dict[str, Any], source: str) -> ExperimentConfig:
+    try:
+        return ExperimentConfig.model_validate(raw)
+    except ValidationError as error:
+        key, message = _first_error(error)
+        raise ConfigError(f"{source}: {key}: {message}") from None
+
+
+def parse_value(text: str) -> Any:
+    """A `--set` value as TOML (numbers, booleans, lists, quoted strings) or a bare string."""
+    try:
+        return tomllib.loads(f"value = {text}")["value"]
+    except tomllib.TOMLDecodeError:
+        return text
+
+
+def set_key(raw: dict[str, Any], key: str, value: Any) -> None:
+    """Set a dotted key; `agents.NAME.field` addresses the agent group called NAME."""
+    parts = key.split(".")
+    if parts[0] == "sweep":
+        raw.setdefault("sweep", {})[".".join(parts[1:])] = value
+        return
+    if parts[0] == "agents" and len(parts) == 3:
+        groups = [g for g in raw.get("agents") or [] if g.get("name") == parts[1]]
+        if not groups:
+            raise ConfigError(f"{key}: there is no agent group named {parts[1]!r}")
+        groups[0][parts[2]] = value
+        return
+    table = raw
+    for part in parts[:-1]:
+        table = table.setdefault(part, {})
+        if not isinstance(table, dict):
+            raise ConfigError(f"{key}: {part} is not a table")
+    table[parts[-1]] = value
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with open(path, "rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        raise ConfigError(f"{path}: cannot read config: {error}") from None
+
+
+class Experiment:
+    """A validated config and the resolved config of each of its sweep points."""
+
+    def __init__(self, raw: dict[str, Any], source: str = "config"):
+        self.raw = raw
+        self.source = source
+        self.config = validate(raw, source)
+        self.mode, self.swept = _sweep_lists(self.config.sweep or {}, source)
+        self.points = [self._resolve(overrides) for overrides in self._combinations()]
+
+    @classmethod
+    def from_file(cls, path: str | Path, overrides: list[str] = ()) -> "Experiment":
+        raw = read_toml(Path(path))
+        for item in overrides:
+            key, sep, text = item.partition("=")
+            if not sep or not key.strip():
+                raise ConfigError(f"--set {item!r}: expected key=value")
+            set_key(raw, key.strip(), parse_value(text.strip()))
+        return cls(raw, str(path))
+
+    def _combinations(self) -> list[dict[str, Any]]:
+        keys = list(self.swept)
+        if not keys:
+            return [{}]
+        lists = [self.swept[key] for key in keys]
+        rows = itertools.product(*lists) if self.mode == "grid" else zip(*lists, strict=True)
+        return [dict(zip(keys, row, strict=True)) for row in rows]
+
+    def _resolve(self, overrides: dict[str, Any]) -> tuple[dict[str, Any], ExperimentConfig]:
+        raw = copy.deepcopy(self.raw)
+        raw.pop("sweep", None)
+        for key, value in overrides.items():
+            set_key(raw, key, value)
+        try:
+            return overrides, validate(raw, self.source)
+        except ConfigError as error:
+            raise ConfigError(f"{error} (sweep point {overrides})") from None
+
+    @property
+    def swept_keys(self) -> list[str]:
+        return list(self.swept)
+
+
+def _sweep_lists(sweep: dict[str, Any], source: str) -> tuple[str, dict[str, list]]:
+    sweep = dict(sweep)
+    mode = sweep.pop("mode", "grid")
+    if mode not in ("grid", "zip"):
+        raise ConfigError(f'{source}: sweep.mode: must be "grid" or "zip" (got {mode!r})')
+    for key, values in sweep.items():
+        if not isinstance(values, list) or not values:
+            raise ConfigError(f"{source}: sweep.{key}: must be a non-empty list of values")
+    lengths = {len(values) for values in sweep.values()}
+    if mode == "zip" and len(lengths) > 1:
+        raise ConfigError(f"{source}: sweep: zip mode needs lists of equal length")
+    return mode, sweep

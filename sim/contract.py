@@ -1,0 +1,110 @@
+"""`CollaborativeTrainer`: the smart contract holding the shared model.
+
+It keeps the registry of contributions (by sample id, never copied feature arrays),
+delegates every money rule to its mechanism and records each successful call as one
+ledger transaction. A rejected call raises `Rejected` and changes nothing.
+"""
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.ledger import Ledger, Rejected
+from sim.mechanism import Mechanism
+
+
+@dataclass(slots=True, eq=False)
+class Contribution:
+    """One submitted sample: an id into the data pool, the claimed label and its deposit."""
+
+    id: int
+    sample: int
+    label: int
+    sender: str
+    time: float
+    deposit: int = 0
+    remaining: int = 0
+    refunded: bool = False
+    reporters: set[str] = field(default_factory=set)
+
+
+class CollaborativeTrainer:
+    def __init__(
+        self,
+        ledger: Ledger,
+        learner,
+        mechanism: Mechanism,
+        samples: np.ndarray,
+        clock: Callable[[], float],
+        address: str = "contract",
+        fee_sink: str = "fees",
+    ):
+        self.ledger = ledger
+        self.learner = learner
+        self.mechanism = mechanism
+        self.samples = samples
+        self.clock = clock
+        self.address = address
+        self.fee_sink = fee_sink
+        self.contributions: list[Contribution] = []
+        self.rejections: Counter[str] = Counter()
+        for account in (address, fee_sink):
+            if account not in ledger.balances:
+                ledger.open_account(account)
+        mechanism.attach(self)
+
+    def agrees(self, contribution: Contribution) -> bool:
+        """Whether the model now predicts the contribution's label (a free view call)."""
+        return self.learner.predict(self.samples[contribution.sample]) == contribution.label
+
+    def contribution(self, contribution_id: int) -> Contribution:
+        if not 0 <= contribution_id < len(self.contributions):
+            raise Rejected(f"no contribution with id {contribution_id}")
+        return self.contributions[contribution_id]
+
+    def add_data(self, sender: str, value: int, x: int, y: int) -> Contribution:
+        """Submit sample `x` (an index into the data pool) with label `y`, paying `value`."""
+        now = self.clock()
+        candidate = Contribution(len(self.contributions), x, y, sender, now)
+        try:
+            transfers = self.mechanism.add_data(sender, value, candidate, now)
+        except Rejected:
+            self.rejections["add_data"] += 1
+            raise
+        self.contributions.append(candidate)
+        if self.mechanism.trains_on_add:
+            self.learner.update(self.samples[x], y)
+        self.ledger.commit(now, sender, "add_data", transfers, candidate.id)
+        return candidate
+
+    def refund(self, sender: str, contribution_id: int) -> int:
+        """Reclaim the deposit of one's own contribution; returns the amount paid."""
+        return self._settle("refund", self.mechanism.refund, sender, contribution_id)
+
+    def report(self, sender: str, contribution_id: int) -> int:
+        """Report someone's contribution as bad and take (part of) its deposit."""
+        return self._settle("report", self.mechanism.report, sender, contribution_id)
+
+    def predict(self, sender: str, value: int, x: np.ndarray) -> int:
+        """Use the model, paying a fee of `value` as the mechanism says."""
+        now = self.clock()
+        try:
+            transfers = self.mechanism.predict(sender, value, now)
+        except Rejected:
+            self.rejections["predict"] += 1
+            raise
+        self.ledger.commit(now, sender, "predict", transfers)
+        return self.learner.predict(x)
+
+    def _settle(self, call: str, rule, sender: str, contribution_id: int) -> int:
+        now = self.clock()
+        try:
+            contribution = self.contribution(contribution_id)
+            transfers = rule(sender, contribution, now)
+        except Rejected:
+            self.rejections[call] += 1
+            raise
+        self.ledger.commit(now, sender, call, transfers, contribution_id)
+        return sum(amount for _, payee, amount in transfers if payee == sender)

@@ -1,0 +1,337 @@
+"""Datasets: where the data comes from, and how one replicate splits it.
+
+Everything is offline: scikit-learn's bundled sets, generated data, or the user's own files.
+A smart contract holds no floats, so every feature value is an integer (stored as float64,
+which keeps numpy on BLAS and integer sums exact up to 2**53). Features that are already
+integers (binary, counts, pixel values) stay as they are; any other data is standardized
+per column and stored as fixed-point integers with two decimals.
+"""
+
+import functools
+import inspect
+from dataclasses import dataclass
+from numbers import Integral
+from pathlib import Path
+from statistics import NormalDist
+
+import numpy as np
+import pandas as pd
+from sklearn import datasets as skdatasets
+
+DATASETS: dict[str, str] = {
+    "breast_cancer": "Wisconsin breast cancer: 569 samples, 30 features, 2 classes (scikit-learn)",
+    "digits": "handwritten digits: 1,797 samples, 64 pixel counts 0-16, 10 classes (scikit-learn)",
+    "wine": "wine cultivars: 178 samples, 13 features, 3 classes (scikit-learn)",
+    "iris": "iris flowers: 150 samples, 4 features, 3 classes (scikit-learn)",
+    "synthetic": "generated (make_classification), any size; binary=True gives sparse 0/1 features",
+    "csv:PATH": "a CSV file: the label column (label_column) plus numeric feature columns",
+    "parquet:PATH": "a Parquet file: the label column (label_column) plus numeric feature columns",
+}
+
+FIXED_POINT_SCALE = 100
+"""Two decimals: a standardized value z is stored as the integer rint(z * 100)."""
+
+BINARY_THRESHOLD = NormalDist().inv_cdf(0.9)
+"""1.2816: a pure-noise N(0, 1) feature exceeds it in 10% of samples, sparse like a bag of words."""
+
+_BUNDLED = {
+    "breast_cancer": skdatasets.load_breast_cancer,
+    "digits": skdatasets.load_digits,
+    "wine": skdatasets.load_wine,
+    "iris": skdatasets.load_iris,
+}
+_FILE_READERS = {"csv": pd.read_csv, "parquet": pd.read_parquet}
+_CACHE_SIZE = 4  # a 25,000 x 1,000 dataset is 200 MB; replicates share one, sweeps rarely need more
+
+
+class DatasetError(ValueError):
+    """A dataset that cannot be loaded or split; the one-line message names the culprit."""
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """The raw data, before any split. Arrays from `load_dataset` are read-only (cached)."""
+
+    name: str
+    X: np.ndarray  # float64, C-contiguous, every value an integer
+    y: np.ndarray  # int64 class indices 0..n_classes-1
+    n_classes: int
+    binary: bool  # every feature value is 0 or 1
+
+
+@dataclass(frozen=True, eq=False)
+class Split:
+    """One replicate's view of a Dataset: pre-training set, contribution pool, hidden test set.
+
+    The pool holds the true labels, in the order contributors will draw from it.
+    """
+
+    X_init: np.ndarray
+    y_init: np.ndarray
+    X_pool: np.ndarray
+    y_pool: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    n_classes: int
+
+    @property
+    def n_features(self) -> int:
+        return self.X_init.shape[1]
+
+
+def load_dataset(
+    name: str,
+    *,
+    seed: int = 0,
+    n_samples: int | None = None,
+    n_features: int | None = None,
+    binary: bool = False,
+    n_informative: int | None = None,
+    class_sep: float = 1.0,
+    flip_y: float = 0.0,
+    n_classes: int = 2,
+    label_column: str = "label",
+) -> Dataset:
+    """Load (or generate) a dataset by name; see DATASETS for the names.
+
+    The generation options (`n_samples` .. `n_classes`) apply only to `synthetic`, and
+    `label_column` only to files: giving them elsewhere is an error rather than silently
+    ignored. `seed` only matters for `synthetic`: the other datasets are fixed data.
+    Results are cached in-process, since every replicate of an experiment shares one dataset.
+    """
+    options = {
+        "n_samples": n_samples,
+        "n_features": n_features,
+        "binary": binary,
+        "n_informative": n_informative,
+        "class_sep": class_sep,
+        "flip_y": flip_y,
+        "n_classes": n_classes,
+    }
+    if name == "synthetic":
+        _reject_options(name, label_column=label_column)
+        return _synthetic(seed, **_synthetic_options(**options))
+    if name in _BUNDLED:
+        _reject_options(name, label_column=label_column, **options)
+        return _bundled(name)
+
+    kind, colon, path = name.partition(":")
+    if not colon:
+        raise DatasetError(f"unknown dataset {name!r}; valid names: {', '.join(DATASETS)}")
+    if kind not in _FILE_READERS:
+        raise DatasetError(
+            f"unknown file prefix {kind!r} in {name!r}; use csv:PATH or parquet:PATH"
+        )
+    if not path:
+        raise DatasetError(f"dataset {name!r} names no file; use {kind}:PATH")
+    _reject_options(name, **options)
+    try:
+        stat = Path(path).stat()
+    except FileNotFoundError:
+        raise DatasetError(f"{kind} file not found: {path}") from None
+    except OSError as exc:
+        raise DatasetError(f"cannot read {kind} file {path}: {exc.strerror}") from None
+    # The modification time and size are part of the cache key: an edited file is reloaded.
+    return _from_file(name, kind, path, label_column, stat.st_mtime_ns, stat.st_size)
+
+
+def split_dataset(
+    data: Dataset, *, initial_fraction: float, test_fraction: float, rng: np.random.Generator
+) -> Split:
+    """Split into test set, pre-training set and contribution pool, by one permutation.
+
+    Test = the first round(test_fraction * n) permuted samples, pre-training set = the next
+    round(initial_fraction * n), pool = the rest, in permuted order. It is deliberately not
+    stratified: a plain permutation is simple and reproducible from the rng alone, and test
+    sets of realistic size contain every class anyway.
+    """
+    if not 0 < test_fraction < 1:
+        raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}")
+    if not 0 <= initial_fraction < 1:
+        raise ValueError(f"initial_fraction must be in [0, 1), got {initial_fraction}")
+    if not initial_fraction + test_fraction < 1:
+        raise ValueError(
+            "initial_fraction + test_fraction must be below 1 to leave a contribution pool, "
+            f"got {initial_fraction} + {test_fraction}"
+        )
+    n = len(data.y)
+    n_test = round(test_fraction * n)
+    n_init = round(initial_fraction * n)
+    n_pool = n - n_test - n_init
+    if n_test < 1 or n_pool < 1 or (initial_fraction > 0 and n_init < 1):
+        raise DatasetError(
+            f"dataset {data.name!r} has too few samples ({n}) to split: it would give "
+            f"{n_test} test, {n_init} pre-training and {n_pool} pool samples"
+        )
+    order = rng.permutation(n)
+    test, init, pool = np.split(order, [n_test, n_test + n_init])
+    return Split(
+        X_init=data.X[init],
+        y_init=data.y[init],
+        X_pool=data.X[pool],
+        y_pool=data.y[pool],
+        X_test=data.X[test],
+        y_test=data.y[test],
+        n_classes=data.n_classes,
+    )
+
+
+def _reject_options(name: str, **given: object) -> None:
+    """Refuse options that do not apply to this dataset, so a mistaken config fails loudly."""
+    for option, value in given.items():
+        if value != _DEFAULTS[option]:
+            applies_to = "csv/parquet files" if option == "label_column" else "synthetic"
+            raise DatasetError(
+                f"option {option}={value!r} does not apply to {name!r}, only to {applies_to}"
+            )
+
+
+def _synthetic_options(
+    *, n_samples, n_features, binary, n_informative, class_sep, flip_y, n_classes
+) -> dict[str, object]:
+    """Fill in the defaults and check what make_classification would reject less clearly."""
+    n_samples = 2000 if n_samples is None else n_samples
+    n_features = 20 if n_features is None else n_features
+    for option, value in [("n_samples", n_samples), ("n_features", n_features)]:
+        if not isinstance(value, Integral) or value < 1:
+            raise DatasetError(f"synthetic: {option} must be a positive integer, got {value!r}")
+    if not isinstance(n_classes, Integral) or n_classes < 2:
+        raise DatasetError(f"synthetic: n_classes must be at least 2, got {n_classes!r}")
+    # Each class is one Gaussian cluster on its own corner of an n_informative-cube.
+    needed = (n_classes - 1).bit_length()
+    if n_informative is None:
+        # Binary data uses fewer informative features: their wide spread makes them exceed
+        # the threshold far more often than noise does, and 1 in 20 keeps density near 10%.
+        wanted = max(2, n_features // (20 if binary else 10))
+        n_informative = min(max(wanted, needed), n_features)
+    elif not isinstance(n_informative, Integral) or not 1 <= n_informative <= n_features:
+        raise DatasetError(
+            f"synthetic: n_informative must be between 1 and n_features={n_features}, "
+            f"got {n_informative!r}"
+        )
+    if n_informative < needed:
+        raise DatasetError(
+            f"synthetic: n_classes={n_classes} needs at least {needed} informative features, "
+            f"but n_informative={n_informative} (n_features={n_features})"
+        )
+    return {
+        "n_samples": int(n_samples),
+        "n_features": int(n_features),
+        "binary": bool(binary),
+        "n_informative": int(n_informative),
+        "class_sep": float(class_sep),
+        "flip_y": float(flip_y),
+        "n_classes": int(n_classes),
+    }
+
+
+@functools.cache
+def _bundled(name: str) -> Dataset:
+    X, y = _BUNDLED[name](return_X_y=True)
+    return _finish(name, X, y)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _synthetic(
+    seed, *, n_samples, n_features, binary, n_informative, class_sep, flip_y, n_classes
+) -> Dataset:
+    """make_classification with one cluster per class, so linear learners can learn it.
+
+    `binary` thresholds the Gaussian features at BINARY_THRESHOLD: noise features become
+    10% ones, informative ones keep their class signal (their spread is wider than the noise).
+    """
+    try:
+        X, y = skdatasets.make_classification(
+            n_samples=n_samples,
+            n_features=n_features,
+            n_informative=n_informative,
+            n_redundant=0,
+            n_clusters_per_class=1,
+            n_classes=n_classes,
+            class_sep=class_sep,
+            flip_y=flip_y,
+            random_state=seed,
+        )
+    except (ValueError, TypeError) as exc:  # sklearn's parameter validation
+        raise DatasetError(f"synthetic: {_one_line(exc)}") from None
+    if binary:
+        X = (X > BINARY_THRESHOLD).astype(np.float64)
+    return _finish("synthetic", X, y)
+
+
+@functools.lru_cache(maxsize=_CACHE_SIZE)
+def _from_file(
+    name: str, kind: str, path: str, label_column: str, _mtime_ns: int, _size: int
+) -> Dataset:
+    """Read a table: `label_column` holds the labels, every other column is a feature."""
+    try:
+        frame = _FILE_READERS[kind](path)
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"cannot read {kind} file {path}: {_one_line(exc)}") from None
+    if label_column not in frame.columns:
+        raise DatasetError(f"{kind} file {path} has no label column {label_column!r}")
+    features = frame.drop(columns=label_column)
+    if features.shape[1] == 0:
+        raise DatasetError(f"{kind} file {path} has no feature columns besides {label_column!r}")
+    for column in frame.columns:
+        if frame[column].isna().any():
+            raise DatasetError(f"{kind} file {path}: column {column!r} has missing values")
+    for column in features.columns:
+        if not pd.api.types.is_numeric_dtype(features[column]):
+            raise DatasetError(
+                f"{kind} file {path}: feature column {column!r} is not numeric "
+                f"(dtype {features[column].dtype})"
+            )
+    X = features.to_numpy(dtype=np.float64)
+    infinite = np.isinf(X).any(axis=0)
+    if infinite.any():
+        column = features.columns[np.argmax(infinite)]
+        raise DatasetError(f"{kind} file {path}: column {column!r} has infinite values")
+    try:
+        _, y = np.unique(frame[label_column].to_numpy(), return_inverse=True)
+    except TypeError:
+        raise DatasetError(
+            f"{kind} file {path}: label column {label_column!r} mixes values that cannot be "
+            "sorted (e.g. numbers and text)"
+        ) from None
+    return _finish(name, X, y)
+
+
+def _finish(name: str, X: np.ndarray, labels: np.ndarray) -> Dataset:
+    """Encode labels as 0..k-1, make the features on-chain integers, and freeze the arrays."""
+    classes, y = np.unique(labels, return_inverse=True)
+    if len(classes) < 2:
+        raise DatasetError(f"dataset {name!r} has {len(classes)} class(es); at least 2 are needed")
+    X = np.asarray(X, dtype=np.float64)
+    if not np.array_equal(X, np.rint(X)):
+        X = _fixed_point(X)
+    # Own, contiguous buffers: read-only flags on a view would not protect its base.
+    X = np.require(X, np.float64, ["C_CONTIGUOUS", "OWNDATA"])
+    y = np.require(y.reshape(-1), np.int64, ["C_CONTIGUOUS", "OWNDATA"])
+    X.flags.writeable = False
+    y.flags.writeable = False
+    binary = bool(((X == 0) | (X == 1)).all())
+    return Dataset(name=name, X=X, y=y, n_classes=len(classes), binary=binary)
+
+
+def _fixed_point(X: np.ndarray) -> np.ndarray:
+    """Standardize each column (constant columns become 0), then keep two decimals as integers."""
+    constant = np.ptp(X, axis=0) == 0  # not std == 0: rounding leaves a constant a tiny std
+    mean = X.mean(axis=0)
+    std = np.where(constant, 1.0, X.std(axis=0))
+    z = np.where(constant, 0.0, (X - mean) / std)
+    return np.rint(z * FIXED_POINT_SCALE) + 0.0  # + 0.0 turns -0.0 into 0.0
+
+
+def _one_line(exc: Exception) -> str:
+    """The first line of a library's error message, so ours stays one line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+_DEFAULTS = {
+    option: parameter.default
+    for option, parameter in inspect.signature(load_dataset).parameters.items()
+    if parameter.kind is parameter.KEYWORD_ONLY
+}
+"""load_dataset's defaults, read from its signature so the two cannot drift apart."""

@@ -1,0 +1,84 @@
+"""The incentive-mechanism interface the contract delegates to.
+
+A mechanism decides what each contract call costs and pays. Every method first checks
+all of its conditions (raising `Rejected`, having changed nothing), then changes its own
+state and returns the transfers the contract commits as one transaction.
+"""
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar
+
+from pydantic import BaseModel, ConfigDict
+
+from sim.ledger import Rejected, Transfer
+
+if TYPE_CHECKING:
+    from sim.contract import CollaborativeTrainer, Contribution
+
+DAY = 86_400.0
+"""Seconds in a day: simulated time is in seconds, as block timestamps are."""
+
+
+class MechanismParams(BaseModel):
+    """Base of each mechanism's parameter table; unknown keys are an error."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Mechanism(ABC):
+    kind: ClassVar[str]
+    description: ClassVar[str]
+    Params: ClassVar[type[MechanismParams]] = MechanismParams
+    trains_on_add: ClassVar[bool] = True
+    """Whether an accepted add updates the model at once."""
+
+    def __init__(self, params: MechanismParams):
+        self.params = params
+        self.contract: CollaborativeTrainer | None = None
+
+    def attach(self, contract: "CollaborativeTrainer") -> None:
+        self.contract = contract
+
+    # Views: free to call, change nothing.
+    def add_cost(self, now: float) -> int | None:
+        """The least deposit an add needs now; None when no add is possible right now."""
+        return 0
+
+    def refund_opens(self, contribution: "Contribution") -> float | None:
+        """When the submitter may first reclaim this deposit (None: never)."""
+        return None
+
+    def report_opens(self, contribution: "Contribution") -> float | None:
+        """When others may first report this contribution (None: never)."""
+        return None
+
+    def take_all_opens(self, contribution: "Contribution") -> float | None:
+        """When anyone may take what is left of this deposit (None: never)."""
+        return None
+
+    def verified(self, account: str) -> int:
+        """Verified good contributions of `account`."""
+        return 0
+
+    # Calls: check, then change state, then return the transfers.
+    @abstractmethod
+    def add_data(
+        self, sender: str, value: int, contribution: "Contribution", now: float
+    ) -> tuple[Transfer, ...]: ...
+
+    def refund(self, sender: str, contribution: "Contribution", now: float) -> tuple[Transfer, ...]:
+        raise Rejected(f"the {self.kind} mechanism has no refunds")
+
+    def report(
+        self, reporter: str, contribution: "Contribution", now: float
+    ) -> tuple[Transfer, ...]:
+        raise Rejected(f"the {self.kind} mechanism has no reports")
+
+    def predict(self, sender: str, value: int, now: float) -> tuple[Transfer, ...]:
+        if value:
+            raise Rejected(f"the {self.kind} mechanism takes no prediction fees")
+        return ()
+
+    def summary(self) -> dict[str, float]:
+        """Mechanism-specific figures for the results."""
+        return {}

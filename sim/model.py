@@ -1,0 +1,95 @@
+"""`DecaiModel`: the Mesa model wiring data, contract, mechanism and contributors.
+
+Time is in seconds. The model is purely event-driven: each contributor schedules its own
+next action with `schedule_event`, and metrics are sampled every `eval_every_hours` by a
+recurring event; `run` advances with `run_until`.
+"""
+
+import mesa
+from mesa.time import Schedule
+
+from sim.config import ExperimentConfig
+from sim.contract import CollaborativeTrainer
+from sim.datasets import Split
+from sim.ledger import Ledger
+from sim.mechanism import DAY
+from sim.registry import behaviour_class, mechanism_class
+
+
+class DecaiModel(mesa.Model):
+    def __init__(self, config: ExperimentConfig, split: Split, *, rng, strict: bool = False):
+        super().__init__(rng=rng)
+        # Time is in seconds: the default one-unit step would fire every second.
+        self._default_schedule.stop()
+        self.config = config
+        self.split = split
+        self.n_classes = split.n_classes
+        self.ledger = Ledger(strict=strict)
+        learner = config.model.learner(
+            split.n_features, split.n_classes, split.X_init, split.y_init
+        )
+        mechanism = mechanism_class(config.mechanism.kind)(config.mechanism.params())
+        self.contract = CollaborativeTrainer(
+            self.ledger, learner, mechanism, split.X_pool, clock=self._now
+        )
+        self._next_sample = 0
+        self.last_sampled: float | None = None
+        self.accuracy = self.initial_accuracy = self.test_accuracy()
+        for group in config.groups():
+            behaviour = behaviour_class(group.kind)
+            for index in range(group.count):
+                behaviour(self, f"{group.name}-{index}", group)
+        self.datacollector = mesa.DataCollector(
+            model_reporters={
+                "time_days": lambda m: m.time / DAY,
+                "accuracy": "accuracy",
+                "contributions": lambda m: len(m.contract.contributions),
+                "escrow": lambda m: m.ledger[m.contract.address],
+            },
+            agent_reporters={"agent": "name", "kind": "kind", "balance": "balance"},
+        )
+        self.end_time = config.experiment.duration_days * DAY
+        self.schedule_recurring(
+            self.sample, Schedule(interval=config.experiment.eval_every_hours * 3600, start=0.0)
+        )
+        self.agents.shuffle_do("start")
+
+    def _now(self) -> float:
+        return self.time
+
+    # The shared data stream: contributors submit the pool's samples in order.
+    def pool_left(self) -> bool:
+        return self._next_sample < len(self.split.y_pool)
+
+    def peek_sample(self) -> tuple[int, int]:
+        return self._next_sample, int(self.split.y_pool[self._next_sample])
+
+    def take_sample(self) -> None:
+        self._next_sample += 1
+
+    def wrong_label(self, true_label: int) -> int:
+        """A label other than `true_label`, uniformly at random."""
+        return (true_label + int(self.rng.integers(1, self.n_classes))) % self.n_classes
+
+    def test_accuracy(self) -> float:
+        return self.contract.learner.accuracy(self.split.X_test, self.split.y_test)
+
+    def settled(self) -> bool:
+        """The pool is used up and no deposit is left in escrow: nothing can change."""
+        return not self.pool_left() and self.ledger[self.contract.address] == 0
+
+    def sample(self) -> None:
+        self.last_sampled = self.time
+        self.accuracy = self.test_accuracy()
+        self.datacollector.collect(self)
+        if self.config.experiment.stop_when_settled and self.settled():
+            self.running = False
+
+    def run(self) -> None:
+        """Run to `duration_days` (or until settled), then check that money was conserved."""
+        interval = self.config.experiment.eval_every_hours * 3600
+        while self.running and self.time < self.end_time:
+            self.run_until(min(self.end_time, self.time + interval))
+        if self.last_sampled != self.time:
+            self.sample()
+        self.ledger.check()

@@ -1,0 +1,250 @@
+"""Plots of a run's results: the model's accuracy and the agents' balances over time.
+
+Everything here takes the tidy (long-format) DataFrames the results folder stores and
+returns or writes matplotlib figures. Only the object-oriented API is used (a bare
+``Figure``, saved with ``fig.savefig``), never pyplot's global state, so plotting works
+headless, in tests and in notebooks alike, and never leaks open figures.
+
+Every line is a mean over replicates with a shaded 95% confidence band: a single seeded run
+can look like a result when it is only noise, and the band shows how far to trust a line.
+"""
+
+from __future__ import annotations
+
+from itertools import cycle
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from scipy import stats
+
+DEFAULT_TITLE = "Balances & accuracy on the hidden test set"
+
+#: Above this many agents, per-agent lines become unreadable; plot one line per kind.
+MAX_AGENT_LINES = 12
+
+KIND_COLOURS = {
+    "honest": "tab:green",
+    "lazy": "tab:orange",
+    "adversarial": "tab:red",
+    "model_user": "tab:blue",
+}
+#: Agents of one kind share a colour, so their lines differ by dash pattern instead.
+LINE_STYLES = ["-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2))]
+
+FIGSIZE = (10, 6)
+DPI = 120
+
+
+def band(df: pd.DataFrame, x: str, y: str, by: list[str] | tuple[str, ...] = ()) -> pd.DataFrame:
+    """Mean of ``y`` over replicates at each ``x`` (per group ``by``) with a 95% t-band.
+
+    Rows sharing ``x`` and ``by`` are taken as replicates. Replicate counts are small
+    (a handful of seeds), so the half-width uses Student's t rather than the normal 1.96.
+    With one replicate there is no spread to estimate and the band collapses to the mean.
+    Returns columns ``x, *by, mean, low, high, n``, sorted by ``by`` then ``x``.
+    """
+    keys = [*by, x]
+    stats_ = (
+        df.dropna(subset=[y])
+        .groupby(keys, sort=True)[y]
+        .agg(mean="mean", std="std", n="count")
+        .reset_index()
+    )
+    n = stats_["n"].to_numpy()
+    std = stats_["std"].fillna(0.0).to_numpy()
+    t = stats.t.ppf(0.975, np.maximum(n - 1, 1))
+    half = np.where(n > 1, t * std / np.sqrt(n), 0.0)
+    stats_["low"] = stats_["mean"] - half
+    stats_["high"] = stats_["mean"] + half
+    return stats_[[x, *by, "mean", "low", "high", "n"]]
+
+
+def balance_percent(agents: pd.DataFrame) -> pd.DataFrame:
+    """Each agent's balance as percent of its own start balance, per replicate.
+
+    Agents start with different budgets, so raw balances are not comparable on one axis;
+    percent of start is, and it shares the "Percent" axis with accuracy as in the paper.
+    An agent that starts with nothing has no meaningful percent and is dropped.
+    """
+    df = agents.sort_values("time_days", kind="stable")
+    start = df.groupby(["replicate", "agent"])["balance"].transform("first")
+    df = df.assign(percent=100.0 * df["balance"] / start.where(start != 0))
+    return df.dropna(subset=["percent"])
+
+
+def hold_last(df: pd.DataFrame, series: list[str], value: str) -> pd.DataFrame:
+    """Carry each series' last sample forward to the end of the longest run.
+
+    Runs may end at different times. Without this, replicates drop out of the mean one by
+    one near the end, so the mean jumps and the band balloons (t with 1 degree of freedom
+    is 12.7) or vanishes, which reads as an effect when it is bookkeeping. A finished run's
+    model and balances no longer change, so holding its final state is what it would show.
+    Returns columns ``time_days, *series, value``.
+    """
+    wide = df.pivot_table(index="time_days", columns=series, values=value, aggfunc="mean")
+    long = wide.ffill().melt(ignore_index=False, value_name=value).reset_index()
+    return long.dropna(subset=[value])[["time_days", *series, value]]
+
+
+def _plot_band(ax, b: pd.DataFrame, x: str, *, label: str, **line_kw) -> None:
+    """One mean line with its shaded band, in the line's colour."""
+    (line,) = ax.plot(b[x], b["mean"], label=label, **line_kw)
+    ax.fill_between(b[x], b["low"], b["high"], color=line.get_color(), alpha=0.15, linewidth=0)
+
+
+def headline_plot(
+    timeseries: pd.DataFrame,
+    agents: pd.DataFrame,
+    summary: pd.DataFrame,
+    *,
+    point: int = 0,
+    title: str | None = None,
+) -> Figure:
+    """The paper's headline figure (Harris & Waggoner 2019, 'Balances & Accuracy on Hidden
+    Test Set') for one sweep point, with the replicate spread it lacked.
+
+    Accuracy (black) and each agent's balance as percent of its start (coloured by kind)
+    share one "Percent" axis, so one can see whether honest contributors gain while the
+    model improves and attackers lose money. The dashed line is the accuracy of a model
+    trained on all the data: the ceiling the collaboration is aiming for.
+    """
+    ts = timeseries[(timeseries["point"] == point) & (timeseries["metric"] == "accuracy")]
+    ag = agents[agents["point"] == point]
+    sm = summary[summary["point"] == point]
+    n_reps = max(ts["replicate"].nunique(), ag["replicate"].nunique(), 1)
+
+    fig = Figure(figsize=FIGSIZE, layout="constrained")
+    ax = fig.add_subplot()
+
+    if not ts.empty:
+        acc = hold_last(ts.assign(value=100.0 * ts["value"]), ["replicate"], "value")
+        acc = band(acc, "time_days", "value")
+        _plot_band(
+            ax,
+            acc,
+            "time_days",
+            label="Accuracy on hidden test set",
+            color="black",
+            linewidth=2.5,
+            zorder=3,
+        )
+
+    if not ag.empty:
+        pct = hold_last(balance_percent(ag), ["replicate", "agent", "kind"], "percent")
+        _plot_balances(ax, pct)
+
+    full = sm.get("full_data_accuracy", pd.Series(dtype=float)).dropna()
+    if not full.empty:
+        level = 100.0 * full.mean()
+        ax.axhline(
+            level,
+            color="dimgray",
+            linestyle="--",
+            linewidth=1.5,
+            label=f"Accuracy trained on all data: {level:.1f}%",
+        )
+
+    ax.set_xlabel("Time (days)", fontsize=13)
+    ax.set_ylabel("Percent", fontsize=13)
+    ax.tick_params(labelsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.margins(x=0)
+    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))  # a balance can fall to 0%: show where
+    if n_reps > 1:
+        subtitle = f"point {point}: mean of {n_reps} replicates, shaded: 95% confidence band"
+    else:
+        subtitle = f"point {point}: a single replicate, so no confidence band"
+    cols = ["replicate", "time_days"]
+    ends = pd.concat([ts[cols], ag[cols]]).groupby("replicate")["time_days"].max()
+    if ends.nunique() > 1:
+        subtitle += "\nruns that ended early hold their final values"
+    # Title and subtitle both sit over the axes (not the figure) so the legend beside
+    # the axes cannot run into them.
+    ax.set_title(title or DEFAULT_TITLE, fontsize=15, pad=10 + 13 * (1 + subtitle.count("\n")))
+    ax.annotate(
+        subtitle,
+        (0.5, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, 4),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=10,
+        color="dimgray",
+    )
+    # Outside the axes, so it can never hide a line however the run turned out.
+    fig.legend(loc="outside right upper", fontsize=10, frameon=False)
+    return fig
+
+
+def _plot_balances(ax, pct: pd.DataFrame) -> None:
+    """Per-agent balance lines, or per-kind means when there are too many agents."""
+    kinds = pct.groupby("agent")["kind"].first()
+    rank = {kind: i for i, kind in enumerate(KIND_COLOURS)}  # legend order
+    if len(kinds) > MAX_AGENT_LINES:
+        # Average over agents within a replicate first, so the band stays a band over
+        # replicates (agents of one kind in one run are not independent samples).
+        per_run = pct.groupby(["replicate", "time_days", "kind"], as_index=False)["percent"].mean()
+        b = band(per_run, "time_days", "percent", ["kind"])
+        counts = kinds.value_counts()
+        for kind in sorted(counts.index, key=lambda k: (rank.get(k, len(rank)), k)):
+            g, n = b[b["kind"] == kind], int(counts[kind])
+            _plot_band(
+                ax,
+                g,
+                "time_days",
+                color=KIND_COLOURS.get(kind, "gray"),
+                linewidth=2,
+                label=f"{kind} balance (mean of {n} agent{'s' if n > 1 else ''})",
+            )
+        return
+
+    b = band(pct, "time_days", "percent", ["agent"])
+    styles = {kind: cycle(LINE_STYLES) for kind in kinds.unique()}
+    for agent in sorted(kinds.index, key=lambda a: (rank.get(kinds[a], len(rank)), a)):
+        kind = kinds[agent]
+        _plot_band(
+            ax,
+            b[b["agent"] == agent],
+            "time_days",
+            color=KIND_COLOURS.get(kind, "gray"),
+            linestyle=next(styles[kind]),
+            linewidth=2,
+            label=f"{agent} balance",
+        )
+
+
+def write_plots(
+    results_dir: Path,
+    timeseries: pd.DataFrame,
+    agents: pd.DataFrame,
+    summary: pd.DataFrame,
+) -> list[Path]:
+    """Write the headline plot into ``results_dir/plots``; return the paths written.
+
+    ``headline.png`` and ``headline.svg`` show the first point (point 0): PNG to glance at,
+    SVG for papers. A sweep also gets ``headline_point<k>.png`` for every point.
+    """
+    out = Path(results_dir) / "plots"
+    out.mkdir(parents=True, exist_ok=True)
+    points = sorted(
+        {int(p) for df in (timeseries, agents, summary) for p in df["point"].unique()}
+    ) or [0]
+    written: list[Path] = []
+
+    fig = headline_plot(timeseries, agents, summary, point=points[0])
+    for name in ("headline.png", "headline.svg"):
+        fig.savefig(out / name, dpi=DPI)
+        written.append(out / name)
+    fig.clear()
+
+    if len(points) > 1:
+        for k in points:
+            fig = headline_plot(timeseries, agents, summary, point=k)
+            path = out / f"headline_point{k}.png"
+            fig.savefig(path, dpi=DPI)
+            fig.clear()
+            written.append(path)
+    return written

@@ -1,0 +1,71 @@
+"""Runs every (sweep point, replicate) of an experiment and writes one results folder."""
+
+import platform
+import time
+from importlib.metadata import version
+from pathlib import Path
+
+import pandas as pd
+import tomli_w
+
+from sim.config import Experiment
+from sim.results import Results, new_results_dir, write_results
+from sim.simulation import simulate
+
+PACKAGES = ("decai-sim", "mesa", "numpy", "pandas", "scikit-learn", "pydantic", "pyarrow")
+
+
+def planned_runs(experiment: Experiment) -> list[tuple[int, int]]:
+    """(point, replicate) pairs in the order they are run."""
+    return [
+        (point, replicate)
+        for point, (_, config) in enumerate(experiment.points)
+        for replicate in range(config.experiment.replicates)
+    ]
+
+
+def run_experiment(experiment: Experiment, out: Path, *, progress=None) -> Results:
+    """Run everything, then write `<out>/<name>/<timestamp>/` whole."""
+    name = experiment.config.experiment.name
+    path = new_results_dir(Path(out), name)
+    summaries, timeseries, agents, runs = [], [], [], []
+    started = time.time()
+    for point, replicate in planned_runs(experiment):
+        overrides, config = experiment.points[point]
+        tic = time.perf_counter()
+        result = simulate(config, replicate)
+        seconds = time.perf_counter() - tic
+        keys = {"point": point, "replicate": replicate}
+        summaries.append({**keys, "seed": config.experiment.seed, **overrides, **result.summary})
+        timeseries.append(result.timeseries.assign(**keys))
+        agents.append(result.agents.assign(**keys))
+        runs.append({**keys, "status": "done", "seconds": round(seconds, 3)})
+        if progress:
+            progress(len(runs))
+
+    manifest = {
+        "name": name,
+        "started": started,
+        "finished": time.time(),
+        "versions": {"python": platform.python_version()}
+        | {package: version(package) for package in PACKAGES},
+        "seed_entropy": experiment.config.experiment.seed,
+        "spawn_keys": {"replicate r": "(r,)", "data order": "(r, 0)", "behaviour": "(r, 1)"},
+        "swept_keys": experiment.swept_keys,
+        "sweep_mode": experiment.mode,
+        "points": [overrides for overrides, _ in experiment.points],
+        "runs": runs,
+    }
+    return write_results(
+        path,
+        config_toml=tomli_w.dumps(experiment.config.model_dump(mode="json", exclude_none=True)),
+        manifest=manifest,
+        summary=pd.DataFrame(summaries),
+        timeseries=_tidy(timeseries, ["time_days", "metric", "value"]),
+        agents=_tidy(agents, ["time_days", "agent", "kind", "balance"]),
+    )
+
+
+def _tidy(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+    """Concatenate runs with `point, replicate` first."""
+    return pd.concat(frames, ignore_index=True)[["point", "replicate", *columns]]

@@ -1,0 +1,310 @@
+"""Tests for sim.learners: exact update rules, agreement with scikit-learn, the interface."""
+
+from functools import cache
+
+import numpy as np
+import pytest
+from sklearn import datasets
+from sklearn.linear_model import Perceptron as SkPerceptron
+from sklearn.naive_bayes import BernoulliNB
+from sklearn.neighbors import NearestCentroid as SkNearestCentroid
+
+from sim.learners import (
+    LEARNERS,
+    NaiveBayes,
+    NearestCentroid,
+    Perceptron,
+    make_learner,
+)
+
+
+def integer_standardized(X, scale=10):
+    """Standardize and round to integers, as the dataset module's fixed-point features."""
+    return np.round((X - X.mean(axis=0)) / X.std(axis=0) * scale)
+
+
+@cache
+def sklearn_data(name):
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    if name != "digits":  # digits are already pixel counts 0..16
+        X = integer_standardized(X)
+    return X.astype(np.float64), y.astype(np.int64)
+
+
+@cache
+def random_binary(n_samples=400, n_features=60, n_classes=2, seed=0):
+    """Binary features with labels that depend on them (plus noise), so models learn."""
+    rng = np.random.default_rng(seed)
+    X = (rng.random((n_samples, n_features)) < 0.3).astype(np.float64)
+    scores = X @ rng.normal(size=(n_features, n_classes)) + rng.normal(size=(n_samples, n_classes))
+    return X, scores.argmax(axis=1).astype(np.int64)
+
+
+# -- Perceptron ---------------------------------------------------------------------------
+
+# (x, y, weights after the step, bias after the step), worked by hand with learning_rate 1.
+HAND_WORKED = [
+    ((1, 0, 2), 1, (1, 0, 2), 1),  # score 0 (zero model): mistake, w += x, b += 1
+    ((0, 1, 0), 0, (1, -1, 2), 0),  # score 0 + 1 = 1 but label 0: w -= x, b -= 1
+    ((0, 2, 1), 0, (1, -3, 1), -1),  # score -2 + 2 + 0 = 0: predicts 0, yet t*s = 0 updates
+    ((2, 0, 1), 1, (1, -3, 1), -1),  # score 2 + 1 - 1 = 2 > 0: correct, nothing changes
+    ((0, 1, 3), 1, (1, -2, 4), 0),  # score -3 + 3 - 1 = -1 but label 1: w += x, b += 1
+]
+
+
+def test_perceptron_follows_hand_worked_updates():
+    model = Perceptron(3, 2)
+    for x, y, weights, bias in HAND_WORKED:
+        model.update(np.array(x, dtype=np.float64), y)
+        assert model.weights.tolist() == list(weights)
+        assert model.bias == bias
+
+    X = np.array([x for x, *_ in HAND_WORKED], dtype=np.float64)
+    y = np.array([y for _, y, *_ in HAND_WORKED])
+    fitted = Perceptron(3, 2).fit(X, y)
+    assert fitted.weights.tolist() == [1, -2, 4] and fitted.bias == 0
+
+
+def test_perceptron_learning_rate_scales_every_step():
+    # From zero weights, lr scales every score by lr without changing its sign.
+    X, y = random_binary()
+    base = Perceptron(X.shape[1], 2).fit(X, y)
+    scaled = Perceptron(X.shape[1], 2, learning_rate=3).fit(X, y)
+    np.testing.assert_array_equal(scaled.weights, 3 * base.weights)
+    assert scaled.bias == 3 * base.bias
+
+
+@pytest.mark.parametrize("data", ["breast_cancer", "random_binary"])
+def test_perceptron_equals_sklearn_one_sample_at_a_time(data):
+    X, y = sklearn_data(data) if data != "random_binary" else random_binary()
+    ours = Perceptron(X.shape[1], 2)
+    theirs = SkPerceptron(eta0=1, alpha=0, penalty=None, shuffle=False, fit_intercept=True)
+    mistakes = 0
+    for x_i, y_i in zip(X, y, strict=True):
+        mistakes += ours.predict(x_i) != y_i
+        ours.update(x_i, int(y_i))
+        theirs.partial_fit(x_i[None, :], [y_i], classes=[0, 1])
+        np.testing.assert_array_equal(ours.weights, theirs.coef_[0])
+        assert ours.bias == theirs.intercept_[0]
+    assert mistakes > 10  # the comparison exercised many updates
+    np.testing.assert_array_equal(ours.predict_many(X), theirs.predict(X))
+
+
+@pytest.mark.parametrize("n_classes", [3, 10])
+def test_perceptron_rejects_multiclass(n_classes):
+    with pytest.raises(ValueError, match="binary-only.*nearest_centroid or naive_bayes"):
+        Perceptron(5, n_classes)
+
+
+def test_perceptron_weights_stay_integers_after_many_updates():
+    rng = np.random.default_rng(1)
+    X = rng.integers(0, 50, size=(3000, 40)).astype(np.float64)  # counts
+    y = rng.integers(0, 2, size=3000)  # random labels: the model keeps making mistakes
+    model = Perceptron(40, 2, learning_rate=7).fit(X, y)
+    assert np.abs(model.weights).max() > 1000
+    np.testing.assert_array_equal(model.weights, np.round(model.weights))
+    assert isinstance(model.bias, int) and model.bias % 7 == 0
+
+
+def test_perceptron_state_changes_only_on_a_mistake():
+    model = Perceptron(3, 2).fit(np.array([[1.0, 0.0, 1.0]]), np.array([1]))
+    before = model.state()
+    model.update(np.array([1.0, 1.0, 0.0]), 1)  # score 1 + 1 = 2 > 0: correct
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.state(), strict=True))
+    model.update(np.array([1.0, 1.0, 0.0]), 0)  # same sample, wrong side: a mistake
+    assert not all(np.array_equal(a, b) for a, b in zip(before, model.state(), strict=True))
+
+
+# -- NearestCentroid ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", ["iris", "wine"])
+def test_nearest_centroid_equals_sklearn(data):
+    X, y = sklearn_data(data)
+    ours = NearestCentroid(X.shape[1], 3).fit(X, y)
+    theirs = SkNearestCentroid().fit(X, y)
+    np.testing.assert_array_equal(ours.predict_many(X), theirs.predict(X))
+    means = np.array([X[y == k].mean(axis=0) for k in range(3)])
+    np.testing.assert_allclose(ours.centroids, means, rtol=1e-12)
+
+
+def test_nearest_centroid_incremental_equals_fit():
+    X, y = sklearn_data("wine")
+    fitted = NearestCentroid(X.shape[1], 3).fit(X, y)
+    incremental = NearestCentroid(X.shape[1], 3)
+    for x_i, y_i in zip(X, y, strict=True):
+        incremental.update(x_i, int(y_i))
+    for a, b in zip(fitted.state(), incremental.state(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    predictions = fitted.predict_many(X)
+    np.testing.assert_array_equal(incremental.predict_many(X), predictions)
+    assert [fitted.predict(x) for x in X] == predictions.tolist()
+
+
+def test_nearest_centroid_never_predicts_a_class_without_samples():
+    model = NearestCentroid(2, 3)
+    assert model.predict(np.array([5.0, 5.0])) == 0  # no data at all: class 0
+    model.update(np.array([10.0, 10.0]), 2)
+    # Class 0 and 1 centroids do not exist yet, even though x is at the origin.
+    assert model.predict(np.array([0.0, 0.0])) == 2
+    assert model.predict_many(np.zeros((4, 2))).tolist() == [2, 2, 2, 2]
+
+
+def test_nearest_centroid_breaks_ties_towards_the_lowest_class():
+    model = NearestCentroid(1, 3)
+    model.fit(np.array([[-2.0], [2.0], [4.0]]), np.array([2, 1, 0]))
+    # x = 0 is at distance 2 from both class 2 (-2) and class 1 (2).
+    assert model.predict(np.array([0.0])) == 1
+    assert model.predict_many(np.array([[0.0]])).tolist() == [1]
+
+
+# -- NaiveBayes ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", ["digits", "random_binary"])
+@pytest.mark.parametrize("alpha", [1.0, 0.25])
+def test_naive_bayes_equals_sklearn_bernoulli(data, alpha):
+    X, y = sklearn_data(data) if data != "random_binary" else random_binary(n_classes=4)
+    n_classes = int(y.max()) + 1
+    ours = NaiveBayes(X.shape[1], n_classes, alpha=alpha).fit(X, y)
+    theirs = BernoulliNB(alpha=alpha, binarize=0.0, fit_prior=True).fit(X, y)
+    np.testing.assert_array_equal(ours.feature_log_prob, theirs.feature_log_prob_)
+    np.testing.assert_array_equal(ours.class_log_prior, theirs.class_log_prior_)
+    np.testing.assert_array_equal(ours.predict_many(X), theirs.predict(X))
+
+
+def test_naive_bayes_incremental_equals_fit_and_predict_equals_predict_many():
+    X, y = sklearn_data("digits")
+    X, y = X[:600], y[:600]
+    fitted = NaiveBayes(X.shape[1], 10).fit(X, y)
+    incremental = NaiveBayes(X.shape[1], 10)
+    for x_i, y_i in zip(X, y, strict=True):
+        incremental.update(x_i, int(y_i))
+    for a, b in zip(fitted.state(), incremental.state(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    predictions = fitted.predict_many(X)
+    np.testing.assert_array_equal(incremental.predict_many(X), predictions)
+    assert [incremental.predict(x) for x in X] == predictions.tolist()
+
+
+def test_naive_bayes_never_predicts_a_class_without_samples():
+    X, y = random_binary(n_classes=3)
+    seen = y != 1  # class 1 never trained
+    ours = NaiveBayes(X.shape[1], 3).fit(X[seen], y[seen])
+    theirs = BernoulliNB().partial_fit(X[seen], y[seen], classes=[0, 1, 2])
+    assert ours.class_log_prior[1] == -np.inf
+    predictions = ours.predict_many(X)
+    assert 1 not in predictions
+    np.testing.assert_array_equal(predictions, theirs.predict(X))
+    assert NaiveBayes(4, 3).predict(np.ones(4)) == 0  # no data at all: class 0
+
+
+# -- the shared interface -----------------------------------------------------------------
+
+
+@pytest.fixture(params=sorted(LEARNERS))
+def trained(request):
+    X, y = random_binary()
+    return LEARNERS[request.param](X.shape[1], 2).fit(X[:300], y[:300]), X[300:], y[300:]
+
+
+def test_accuracy_is_the_mean_of_correct_predictions(trained):
+    model, X, y = trained
+    accuracy = model.accuracy(X, y)
+    assert accuracy == np.mean(model.predict_many(X) == y)
+    assert 0.6 < accuracy < 1.0  # learned something; not a degenerate all-correct case
+
+
+def test_predict_many_returns_int64_matching_predict(trained):
+    model, X, _ = trained
+    predictions = model.predict_many(X)
+    assert predictions.dtype == np.int64
+    assert [model.predict(x) for x in X] == predictions.tolist()
+
+
+def test_copy_is_independent(trained):
+    model, X, y = trained
+    before = model.state()
+    clone = model.copy()
+    for x_i, y_i in zip(X, y, strict=True):
+        clone.update(x_i, int(1 - y_i))  # wrong labels: every learner changes
+    assert all(np.array_equal(a, b) for a, b in zip(before, model.state(), strict=True))
+    assert not all(np.array_equal(a, b) for a, b in zip(before, clone.state(), strict=True))
+
+
+def test_update_gas_counts_nonzero_features(trained):
+    model, _, _ = trained
+    costs = model.gas_costs
+    x = np.zeros(model.n_features)
+    x[[3, 7, 11]] = [1.0, 2.0, 1.0]
+    expected = costs["base"] + 3 * (costs["per_feature"] + costs["per_write"]) + costs["per_write"]
+    assert model.update_gas(x) == expected
+    assert model.update_gas(np.zeros(model.n_features)) == costs["base"] + costs["per_write"]
+
+
+# -- registry and validation --------------------------------------------------------------
+
+
+def test_make_learner_builds_each_kind_with_its_params():
+    assert {kind: cls.kind for kind, cls in LEARNERS.items()} == {k: k for k in LEARNERS}
+    model = make_learner("naive_bayes", 4, 3, alpha=0.5)
+    assert isinstance(model, NaiveBayes) and model.alpha == 0.5
+    assert make_learner("perceptron", 4, 2, learning_rate=2).learning_rate == 2
+    assert Perceptron.binary_only and not NearestCentroid.binary_only
+
+
+def test_make_learner_rejects_unknown_kind_and_params():
+    with pytest.raises(ValueError, match="unknown model kind 'svm'; choose one of perceptron"):
+        make_learner("svm", 4, 2)
+    with pytest.raises(ValueError, match="unknown parameter.*alpah.*accepts: alpha"):
+        make_learner("naive_bayes", 4, 2, alpah=1.0)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: Perceptron(0, 2), "n_features must be at least 1, got 0"),
+        (lambda: NaiveBayes(4, 1), "n_classes must be at least 2, got 1"),
+        (lambda: Perceptron(4, 2, learning_rate=0.5), "learning_rate must be an integer"),
+        (lambda: Perceptron(4, 2, learning_rate=0), "learning_rate must be at least 1"),
+        (lambda: NaiveBayes(4, 2, alpha=0.0), "alpha must be a finite number > 0"),
+    ],
+)
+def test_constructor_rejects_bad_parameters(build, message):
+    with pytest.raises(ValueError, match=message):
+        build()
+
+
+@pytest.mark.parametrize(
+    ("X", "y", "message"),
+    [
+        (np.zeros(3), [0], "X must be a 2-D array"),
+        (np.zeros((2, 4)), [0, 1], "X has 4 features, the model expects 3"),
+        (np.zeros((2, 3)), [0], "X has 2 samples but y has 1 labels"),
+        (np.zeros((2, 3)), [0.0, 1.0], "y must hold integer class indices"),
+        (np.zeros((2, 3)), [0, 2], r"y holds label 2, outside 0\.\.1"),
+        (np.array([[0, 1, 0.5]]), [0], r"integer values .* X\[0, 2\] = 0\.5"),
+        (np.array([[0, np.nan, 0]]), [0], r"X\[0, 1\] = nan"),
+    ],
+)
+def test_fit_rejects_bad_input_and_changes_nothing(X, y, message):
+    model = NearestCentroid(3, 2)
+    with pytest.raises(ValueError, match=message):
+        model.fit(X, np.asarray(y))
+    assert not model.counts.any()
+
+
+def test_check_sample_guards_the_unvalidated_hot_path():
+    model = Perceptron(3, 2)
+    assert model.check_sample(np.array([1, 0, 2]), 1).dtype == np.float64
+    with pytest.raises(ValueError, match=r"1-D array of 3 features, got shape \(4,\)"):
+        model.check_sample(np.zeros(4))
+    with pytest.raises(ValueError, match=r"x\[1\] = 0\.5"):
+        model.check_sample(np.array([0.0, 0.5, 0.0]))
+    with pytest.raises(ValueError, match=r"y = 2 is outside 0\.\.1"):
+        model.check_sample(np.zeros(3), 2)
+
+
+def test_accuracy_rejects_an_empty_set():
+    with pytest.raises(ValueError, match="at least one sample"):
+        Perceptron(3, 2).accuracy(np.zeros((0, 3)), np.zeros(0, dtype=np.int64))
