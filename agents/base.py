@@ -112,12 +112,9 @@ class Contributor(mesa.Agent):
         """
         contributions = self.contract.contributions
         refund_opens = self.contract.mechanism.refund_opens
-        while (
-            self._awaiting_refund and refund_opens(contributions[self._awaiting_refund[0]]) <= now
-        ):
-            contribution = contributions[self._awaiting_refund.popleft()]
-            if contribution.remaining and self.contract.agrees(contribution):
-                self.contract.refund(self.name, contribution.id)
+        pending = self._awaiting_refund
+        while pending and refund_opens(contributions[pending[0]]) <= now:
+            self._try(self.contract.refund, pending.popleft())
 
     def report_bad_data(self, now: float) -> None:
         """Report each other's contribution the model disagrees with when reports open."""

@@ -4,7 +4,7 @@ Money is integer units (like wei). A transaction moves value between accounts an
 creates or destroys any, so the sum of all balances is constant for the whole run.
 """
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 Transfer = tuple[str, str, int]
 """(payer, payee, amount): one movement of value inside a transaction."""
@@ -18,8 +18,7 @@ class LedgerError(AssertionError):
     """Money was created, destroyed or overdrawn: a bug in a mechanism, never a rejection."""
 
 
-@dataclass(frozen=True, slots=True)
-class Transaction:
+class Transaction(NamedTuple):
     """One successful contract call, as the chain would record it."""
 
     time: float

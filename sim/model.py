@@ -6,7 +6,9 @@ recurring event; `run` advances with `run_until`.
 """
 
 import mesa
+import numpy as np
 from mesa.time import Schedule
+from scipy import sparse
 
 from sim.config import ExperimentConfig
 from sim.contract import CollaborativeTrainer
@@ -32,6 +34,11 @@ class DecaiModel(mesa.Model):
         self.contract = CollaborativeTrainer(
             self.ledger, learner, mechanism, split.X_pool, clock=self._now
         )
+        # Accuracy is measured hundreds of times per run: a sparse test set (bag of words)
+        # is kept as CSR, several times faster to multiply than the dense array.
+        X_test = split.X_test
+        dense = np.count_nonzero(X_test) > 0.3 * X_test.size
+        self._X_test = X_test if dense else sparse.csr_array(X_test)
         self._next_sample = 0
         self.last_sampled: float | None = None
         self.accuracy = self.initial_accuracy = self.test_accuracy()
@@ -72,7 +79,7 @@ class DecaiModel(mesa.Model):
         return (true_label + int(self.rng.integers(1, self.n_classes))) % self.n_classes
 
     def test_accuracy(self) -> float:
-        return self.contract.learner.accuracy(self.split.X_test, self.split.y_test)
+        return self.contract.learner.accuracy(self._X_test, self.split.y_test)
 
     def settled(self) -> bool:
         """The pool is used up and no deposit is left in escrow: nothing can change."""
