@@ -30,7 +30,11 @@ SWEEP = '\n[sweep]\n"mechanism.refund_window_days" = [0.5, 1]\n'
 WINDOWS = [0.5, 1.0]
 REPLICATES = 2
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(-\d+)?$")
-KIND_COLUMNS = [f"{kind}_{what}" for kind in ("honest", "lazy", "adversarial") for what in ("balance_change", "roi")]
+KIND_COLUMNS = [
+    f"{kind}_{what}"
+    for kind in ("honest", "lazy", "adversarial")
+    for what in ("balance_change", "roi")
+]
 SUMMARY_COLUMNS = [
     "point",
     "replicate",
@@ -174,7 +178,9 @@ def test_summary_csv(results_dir):
     assert list(zip(summary["point"], summary["replicate"], strict=True)) == list(
         itertools.product(range(len(WINDOWS)), range(REPLICATES))
     )
-    assert list(summary["mechanism.refund_window_days"]) == [w for w in WINDOWS for _ in "ab"]
+    assert list(summary["mechanism.refund_window_days"]) == [
+        w for w in WINDOWS for _ in range(REPLICATES)
+    ]
     assert (summary["seed"] == 3).all()
     for column in ("initial_accuracy", "final_accuracy", "full_data_accuracy"):
         assert summary[column].between(0, 1).all()
@@ -219,7 +225,14 @@ def test_timeseries_parquet(results_dir):
 
 def test_agents_parquet(results_dir):
     agents = pd.read_parquet(results_dir / "agents.parquet")
-    assert list(agents.columns[:6]) == ["point", "replicate", "time_days", "agent", "kind", "balance"]
+    assert list(agents.columns[:6]) == [
+        "point",
+        "replicate",
+        "time_days",
+        "agent",
+        "kind",
+        "balance",
+    ]
     assert set(agents["agent"]) == {"honest-0", "honest-1", "honest-2", "attacker-0"}
     assert dict(agents.groupby("agent")["kind"].first()) == {
         "honest-0": "honest",
@@ -278,7 +291,9 @@ def test_same_config_twice_gives_identical_results(results_dir, second_results_d
             pd.read_parquet(results_dir / name), pd.read_parquet(second_results_dir / name)
         )
     # The manifests differ only in wall-clock times.
-    manifests = [json.loads((d / "manifest.json").read_text()) for d in (results_dir, second_results_dir)]
+    manifests = [
+        json.loads((d / "manifest.json").read_text()) for d in (results_dir, second_results_dir)
+    ]
     for manifest in manifests:
         del manifest["started"], manifest["finished"]
         for run in manifest["runs"]:
@@ -393,7 +408,7 @@ def test_perceptron_on_a_multiclass_csv_is_one_line_and_exit_2(tmp_path, capsys)
     path.write_text(
         f'[experiment]\nname = "three"\nreplicates = 1\nduration_days = 1\n'
         f'[data]\ndataset = "csv:{csv}"\n'
-        '[population]\ncontributors = 2\n'
+        "[population]\ncontributors = 2\n"
     )
     out = tmp_path / "out"
     try:

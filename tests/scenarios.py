@@ -1,0 +1,54 @@
+"""Small configs and models shared by the tests."""
+
+import numpy as np
+
+from sim.config import validate
+from sim.model import DecaiModel
+from sim.simulation import make_split, replicate_seeds
+
+
+def small_config(cost_weight=20, attackers=1, **experiment):
+    """The default experiment's shape on a smaller pool (2,880 samples)."""
+    raw = {
+        "experiment": {"seed": 3, "duration_days": 60, "eval_every_hours": 12, **experiment},
+        "data": {
+            "dataset": "synthetic",
+            "n_samples": 4000,
+            "n_features": 200,
+            "binary": True,
+            "initial_fraction": 0.08,
+            "test_fraction": 0.2,
+        },
+        "model": {"kind": "perceptron"},
+        "mechanism": {
+            "kind": "dtr",
+            "cost_weight": cost_weight,
+            "refund_window_days": 1,
+            "take_window_days": 9,
+        },
+        "agents": [
+            {
+                "name": "honest",
+                "kind": "honest",
+                "count": 4,
+                "mean_deposit": 50,
+                "mean_wait_hours": 0.5,
+                "mistake_rate": 1e-4,
+            },
+            {
+                "name": "attacker",
+                "kind": "adversarial",
+                "strategy": "label_flip",
+                "count": attackers,
+                "mean_deposit": 100,
+                "mean_wait_hours": 1,
+            },
+        ],
+    }
+    return validate(raw, "test")
+
+
+def build(config, replicate=0, strict=True):
+    split = make_split(config, replicate)
+    _, behaviour = replicate_seeds(config.experiment.seed, replicate)
+    return DecaiModel(config, split, rng=np.random.default_rng(behaviour), strict=strict)
