@@ -11,6 +11,7 @@ from collections import Counter
 
 from pydantic import Field, model_validator
 
+from sim.config import KeyedError
 from sim.contract import Contribution
 from sim.ledger import Rejected, Transfer
 from sim.mechanism import DAY, Mechanism, MechanismParams
@@ -26,9 +27,10 @@ class DTRParams(MechanismParams):
     @model_validator(mode="after")
     def _take_after_refund(self):
         if self.take_window_days <= self.refund_window_days:
-            raise ValueError(
-                f"take_window_days ({self.take_window_days}) must be longer than "
-                f"refund_window_days ({self.refund_window_days})"
+            raise KeyedError(
+                "take_window_days",
+                f"must be longer than refund_window_days ({self.refund_window_days}), "
+                f"got {self.take_window_days}",
             )
         return self
 

@@ -13,7 +13,7 @@ from sim.datasets import DATASETS, DatasetError
 from sim.learners import LEARNERS
 from sim.registry import BEHAVIOURS, MECHANISMS, load_plugins
 from sim.results import ResultsError, load_results
-from sim.runner import planned_runs, run_experiment
+from sim.runner import check_data, planned_runs, run_experiment
 
 DEFAULT_EXPERIMENT = Path("experiments/default.toml")
 USER_ERRORS = (ConfigError, DatasetError, ResultsError)
@@ -83,6 +83,7 @@ def _run(args) -> int:
 
 def _validate(args) -> int:
     experiment = Experiment.from_file(args.file, args.set)
+    check_data(experiment)
     print(f"{args.file}: ok ({len(planned_runs(experiment))} runs)")
     return 0
 

@@ -86,7 +86,7 @@ class ModelSection(Section):
     learning_rate: int = Field(1, ge=1, description="perceptron: integer learning rate")
     alpha: float = Field(1.0, gt=0, description="naive_bayes: Laplace smoothing")
     pretrain_epochs: int = Field(
-        10, ge=1, description="passes over the pre-training set (done off-chain, before deployment)"
+        1, ge=1, description="passes over the pre-training set (done off-chain, before deployment)"
     )
 
     @model_validator(mode="after")
@@ -114,7 +114,11 @@ class ModelSection(Section):
 
 
 class MechanismSection(BaseModel):
-    """`kind` plus that mechanism's own parameters, checked against its parameter table."""
+    """`kind` plus that mechanism's own parameters, checked against its parameter table.
+
+    After validation the section holds every parameter, defaults included, so two configs
+    that mean the same compare equal and the saved config records the defaults used.
+    """
 
     model_config = ConfigDict(extra="allow", frozen=True)
     kind: str = Field("dtr", description="the incentive mechanism")
@@ -126,14 +130,15 @@ class MechanismSection(BaseModel):
         except ValueError as error:
             raise KeyedError("kind", str(error)) from None
         try:
-            cls.Params.model_validate(self.model_extra or {})
+            params = cls.Params.model_validate(self.model_extra or {})
         except ValidationError as error:
             key, message = _first_error(error)
             raise KeyedError(key, message) from None
+        object.__setattr__(self, "__pydantic_extra__", params.model_dump())
         return self
 
     def params(self) -> MechanismParams:
-        return mechanism_class(self.kind).Params.model_validate(self.model_extra or {})
+        return mechanism_class(self.kind).Params.model_validate(self.model_extra)
 
 
 class AgentGroup(Section):
@@ -182,6 +187,23 @@ class PopulationSection(Section):
     def _check(self):
         if self.attack_rate + self.lazy_rate > 1:
             raise KeyedError("attack_rate", "attack_rate + lazy_rate must be at most 1")
+        for kind, rate_key, strategy_key in (
+            ("adversarial", "attack_rate", "attack_strategy"),
+            ("lazy", "lazy_rate", "lazy_strategy"),
+        ):
+            if getattr(self, rate_key) == 0:
+                continue
+            try:
+                behaviour = behaviour_class(kind)
+            except ValueError as error:
+                raise KeyedError(rate_key, str(error)) from None
+            strategy = getattr(self, strategy_key)
+            if strategy not in behaviour.strategies:
+                raise KeyedError(
+                    strategy_key,
+                    f"unknown strategy {strategy!r} for {kind}; "
+                    f"choose one of {', '.join(behaviour.strategies)}",
+                )
         return self
 
     def groups(self) -> list[AgentGroup]:
@@ -242,6 +264,10 @@ class ExperimentConfig(Section):
     def groups(self) -> list[AgentGroup]:
         return self.population.groups() if self.population else list(self.agents)
 
+    def resolved(self) -> dict[str, Any]:
+        """The config with every default filled in, as plain TOML-ready values."""
+        return self.model_dump(mode="json", exclude_none=True)
+
 
 # --- loading, overrides and sweeps -------------------------------------------------
 
@@ -253,6 +279,8 @@ def _first_error(error: ValidationError) -> tuple[str, str]:
     cause = first.get("ctx", {}).get("error")
     if isinstance(cause, KeyedError):
         return (f"{key}.{cause.key}" if key else cause.key), cause.message
+    if cause is not None:
+        return key, str(cause)
     if first["type"] == "extra_forbidden":
         return key, "unknown key"
     if first["type"] == "missing":
@@ -302,7 +330,7 @@ def read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(file)
     except FileNotFoundError:
         raise ConfigError(f"{path}: no such config file") from None
-    except (OSError, tomllib.TOMLDecodeError) as error:
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
         raise ConfigError(f"{path}: cannot read config: {error}") from None
 
 

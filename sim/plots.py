@@ -89,9 +89,13 @@ def hold_last(df: pd.DataFrame, series: list[str], value: str) -> pd.DataFrame:
 
 
 def _plot_band(ax, b: pd.DataFrame, x: str, *, label: str, **line_kw) -> None:
-    """One mean line with its shaded band, in the line's colour."""
+    """One mean line with its shaded band, in the line's colour.
+
+    Everything plotted (accuracy, balances) is non-negative, so the band stops at 0.
+    """
     (line,) = ax.plot(b[x], b["mean"], label=label, **line_kw)
-    ax.fill_between(b[x], b["low"], b["high"], color=line.get_color(), alpha=0.15, linewidth=0)
+    low = b["low"].clip(lower=0)
+    ax.fill_between(b[x], low, b["high"], color=line.get_color(), alpha=0.15, linewidth=0)
 
 
 def headline_plot(

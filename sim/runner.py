@@ -8,9 +8,10 @@ from pathlib import Path
 import pandas as pd
 import tomli_w
 
-from sim.config import Experiment
+from sim.config import ConfigError, Experiment
+from sim.learners import LEARNERS
 from sim.results import Results, new_results_dir, write_results
-from sim.simulation import simulate
+from sim.simulation import make_split, simulate
 
 PACKAGES = ("decai-sim", "mesa", "numpy", "pandas", "scikit-learn", "pydantic", "pyarrow")
 
@@ -24,8 +25,31 @@ def planned_runs(experiment: Experiment) -> list[tuple[int, int]]:
     ]
 
 
+def check_data(experiment: Experiment) -> None:
+    """Load and split each point's data once, before anything runs or is written.
+
+    A missing or malformed data file, or a model that cannot learn the data (a binary
+    perceptron on a multi-class file), is then one clear error instead of a failed run.
+    """
+    seen = set()
+    for _, config in experiment.points:
+        key = (config.data.model_dump_json(), config.experiment.seed, config.model.kind)
+        if key in seen:
+            continue
+        seen.add(key)
+        split = make_split(config, replicate=0)
+        learner = LEARNERS[config.model.kind]
+        if learner.binary_only and split.n_classes > 2:
+            raise ConfigError(
+                f"{experiment.source}: model.kind: {config.model.kind} is binary but "
+                f"{config.data.dataset} has {split.n_classes} classes; "
+                "use nearest_centroid or naive_bayes"
+            )
+
+
 def run_experiment(experiment: Experiment, out: Path, *, progress=None) -> Results:
     """Run everything, then write `<out>/<name>/<timestamp>/` whole."""
+    check_data(experiment)
     name = experiment.config.experiment.name
     path = new_results_dir(Path(out), name)
     summaries, timeseries, agents, runs = [], [], [], []
@@ -58,7 +82,7 @@ def run_experiment(experiment: Experiment, out: Path, *, progress=None) -> Resul
     }
     return write_results(
         path,
-        config_toml=tomli_w.dumps(experiment.config.model_dump(mode="json", exclude_none=True)),
+        config_toml=tomli_w.dumps(experiment.config.resolved()),
         manifest=manifest,
         summary=pd.DataFrame(summaries),
         timeseries=_tidy(timeseries, ["time_days", "metric", "value"]),

@@ -83,7 +83,7 @@ def simulate(config: ExperimentConfig, replicate: int = 0, *, strict: bool = Fal
         "final_accuracy": model.accuracy,
         "full_data_accuracy": full_data_accuracy(config, split),
         "contributions": len(model.contract.contributions),
-        "rejected": sum(model.contract.rejections.values()),
+        "rejected": model.contract.rejections["add_data"],
         "duration_days": model.time / DAY,
     }
     for kind in KINDS:

@@ -145,12 +145,6 @@ def test_config_toml_is_the_resolved_config(results_dir, config_file):
     assert [o for o, _ in again.points] == [o for o, _ in original.points]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="runner: config.toml dumps MechanismSection, whose parameters are pydantic 'extra' "
-    "keys, so only the keys written in the file appear: defaults such as dtr's min_deposit "
-    "are not recorded, unlike every other section's defaults",
-)
 def test_config_toml_records_mechanism_defaults(results_dir):
     resolved = tomllib.loads((results_dir / "config.toml").read_text())
     assert "min_deposit" in resolved["mechanism"]
@@ -392,12 +386,6 @@ def test_installed_console_script_exits_2_on_a_bad_config(tmp_path, small_toml):
     assert nothing_written(out)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a perceptron on a multi-class csv/parquet dataset is only found when the learner "
-    "is built: learners.Learner raises a plain ValueError, which is not a USER_ERROR, so "
-    "`decai run` prints a traceback and exits 1 instead of one line and exit 2",
-)
 def test_perceptron_on_a_multiclass_csv_is_one_line_and_exit_2(tmp_path, capsys):
     csv = tmp_path / "three.csv"
     rng = np.random.default_rng(0)
@@ -443,11 +431,6 @@ def test_validate_bad_config(tmp_path, small_toml, capsys, case):
     assert named in one_error_line(capsys)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="`decai validate` only checks the schema: a csv:/parquet: dataset whose file does "
-    "not exist passes as 'ok' and is only found by `decai run`",
-)
 def test_validate_finds_a_missing_csv(tmp_path, small_toml, capsys):
     path, named = bad_config(tmp_path, small_toml, "missing csv")
     assert main(["validate", str(path)]) == 2

@@ -255,12 +255,6 @@ def test_take_window_must_be_longer_than_refund_window(raw):
     assert "take_window_days" in error_of(raw)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config._first_error: a model_validator error in a mechanism's Params has an empty "
-    "loc, so the key is printed as 'mechanism.' (trailing dot) with pydantic's 'Value error,' "
-    "prefix and the whole parameter dict as '(got ...)', instead of mechanism.take_window_days",
-)
 def test_take_window_error_names_the_dotted_key(raw):
     raw["mechanism"]["take_window_days"] = 1
     message = error_of(raw)
@@ -361,12 +355,6 @@ def test_population_rates_cannot_exceed_one():
     assert message.startswith("exp.toml: population.attack_rate: ")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config.PopulationSection: groups() builds AgentGroups inside ExperimentConfig's "
-    "validator, so a bad attack_strategy (or lazy_strategy) is blamed on a bare 'strategy' "
-    "key (e.g. 'exp.toml: strategy: unknown strategy ...'), not population.attack_strategy",
-)
 def test_population_bad_attack_strategy_names_the_population_key():
     message = error_of(population(contributors=4, attack_rate=0.5, attack_strategy="nuke"))
     assert message.startswith("exp.toml: population.attack_strategy: "), message
@@ -573,11 +561,6 @@ def test_a_directory_is_not_a_config_file(tmp_path):
     assert str(tmp_path) in str(info.value)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="config.read_toml catches OSError and TOMLDecodeError but not UnicodeDecodeError: "
-    "a config file that is not UTF-8 escapes as a UnicodeDecodeError (a traceback in the CLI)",
-)
 def test_non_utf8_config_file_is_a_config_error(tmp_path):
     path = tmp_path / "latin1.toml"
     path.write_bytes('[experiment]\nname = "caf\xe9"\n'.encode("latin-1"))
