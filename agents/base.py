@@ -7,11 +7,13 @@ contribute now, and whether they report others' bad data.
 """
 
 from collections import deque
+from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, ClassVar
 
 import mesa
 
+from sim.contract import Contribution
 from sim.ledger import Rejected
 
 if TYPE_CHECKING:
@@ -41,9 +43,10 @@ class Contributor(mesa.Agent):
             group.mean_wait_hours * 3600,
             group.mean_wait_hours * 3600 * group.wait_jitter,
         )
+        mechanism = self.contract.mechanism
         self._awaiting_refund: deque[int] = deque()
-        self._report_cursor = 0
-        self._take_cursor = 0
+        self._to_report = WindowCursor(mechanism.report_opens)
+        self._to_take = WindowCursor(mechanism.take_all_opens)
         self.added = 0
         model.ledger.open_account(name, group.start_balance)
 
@@ -118,17 +121,7 @@ class Contributor(mesa.Agent):
 
     def report_bad_data(self, now: float) -> None:
         """Report each other's contribution the model disagrees with when reports open."""
-        contributions = self.contract.contributions
-        report_opens = self.contract.mechanism.report_opens
-        while self._report_cursor < len(contributions):
-            contribution = contributions[self._report_cursor]
-            opens = report_opens(contribution)
-            if opens is None:
-                self._report_cursor = len(contributions)
-                return
-            if opens > now:
-                return
-            self._report_cursor += 1
+        for contribution in self._to_report.due(self.contract.contributions, now):
             if (
                 contribution.sender != self.name
                 and contribution.remaining
@@ -138,17 +131,7 @@ class Contributor(mesa.Agent):
 
     def take_leftovers(self, now: float) -> None:
         """After the take window, take what is left of deposits (others' only if a taker)."""
-        contributions = self.contract.contributions
-        take_all_opens = self.contract.mechanism.take_all_opens
-        while self._take_cursor < len(contributions):
-            contribution = contributions[self._take_cursor]
-            opens = take_all_opens(contribution)
-            if opens is None:
-                self._take_cursor = len(contributions)
-                return
-            if opens > now:
-                return
-            self._take_cursor += 1
+        for contribution in self._to_take.due(self.contract.contributions, now):
             if contribution.remaining and (
                 self.takes_leftovers or contribution.sender == self.name
             ):
@@ -158,3 +141,24 @@ class Contributor(mesa.Agent):
         """Send a call that may revert (the rules are the contract's to enforce)."""
         with suppress(Rejected):
             call(self.name, contribution_id)
+
+
+class WindowCursor:
+    """Hands out each contribution once, when its window has opened, oldest first.
+
+    Windows open a fixed time after submission and the registry is in submission order,
+    so a cursor finds what is due without scanning every open contribution.
+    """
+
+    def __init__(self, opens: Callable[[Contribution], float | None]):
+        self.opens = opens
+        self.index = 0
+
+    def due(self, contributions: list[Contribution], now: float) -> list[Contribution]:
+        start = self.index
+        while self.index < len(contributions):
+            opens = self.opens(contributions[self.index])
+            if opens is None or opens > now:
+                break
+            self.index += 1
+        return contributions[start : self.index]

@@ -33,6 +33,22 @@ class KeyedError(ValueError):
         self.message = message
 
 
+def _registered(lookup, name: str, key: str) -> type:
+    """`lookup(name)` from the registry, its error blamed on `key`."""
+    try:
+        return lookup(name)
+    except ValueError as error:
+        raise KeyedError(key, str(error)) from None
+
+
+def _check_strategy(behaviour: type, strategy: str, key: str) -> None:
+    if strategy not in behaviour.strategies:
+        choices = ", ".join(behaviour.strategies) or "none"
+        raise KeyedError(
+            key, f"unknown strategy {strategy!r} for {behaviour.kind}; choose one of {choices}"
+        )
+
+
 class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -125,10 +141,7 @@ class MechanismSection(BaseModel):
 
     @model_validator(mode="after")
     def _check(self):
-        try:
-            cls = mechanism_class(self.kind)
-        except ValueError as error:
-            raise KeyedError("kind", str(error)) from None
+        cls = _registered(mechanism_class, self.kind, "kind")
         try:
             params = cls.Params.model_validate(self.model_extra or {})
         except ValidationError as error:
@@ -155,18 +168,11 @@ class AgentGroup(Section):
 
     @model_validator(mode="after")
     def _check(self):
-        try:
-            behaviour = behaviour_class(self.kind)
-        except ValueError as error:
-            raise KeyedError("kind", str(error)) from None
+        behaviour = _registered(behaviour_class, self.kind, "kind")
         if self.strategy is None:
             object.__setattr__(self, "strategy", behaviour.default_strategy())
-        elif self.strategy not in behaviour.strategies:
-            choices = ", ".join(behaviour.strategies) or "none"
-            raise KeyedError(
-                "strategy",
-                f"unknown strategy {self.strategy!r} for {self.kind}; choose one of {choices}",
-            )
+        else:
+            _check_strategy(behaviour, self.strategy, "strategy")
         return self
 
 
@@ -191,19 +197,9 @@ class PopulationSection(Section):
             ("adversarial", "attack_rate", "attack_strategy"),
             ("lazy", "lazy_rate", "lazy_strategy"),
         ):
-            if getattr(self, rate_key) == 0:
-                continue
-            try:
-                behaviour = behaviour_class(kind)
-            except ValueError as error:
-                raise KeyedError(rate_key, str(error)) from None
-            strategy = getattr(self, strategy_key)
-            if strategy not in behaviour.strategies:
-                raise KeyedError(
-                    strategy_key,
-                    f"unknown strategy {strategy!r} for {kind}; "
-                    f"choose one of {', '.join(behaviour.strategies)}",
-                )
+            if getattr(self, rate_key) > 0:
+                behaviour = _registered(behaviour_class, kind, rate_key)
+                _check_strategy(behaviour, getattr(self, strategy_key), strategy_key)
         return self
 
     def groups(self) -> list[AgentGroup]:

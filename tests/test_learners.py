@@ -128,17 +128,20 @@ def test_nearest_centroid_equals_sklearn(data):
     np.testing.assert_allclose(ours.centroids, means, rtol=1e-12)
 
 
-def test_nearest_centroid_incremental_equals_fit():
-    X, y = sklearn_data("wine")
-    fitted = NearestCentroid(X.shape[1], 3).fit(X, y)
-    incremental = NearestCentroid(X.shape[1], 3)
+@pytest.mark.parametrize(("learner", "data"), [(NearestCentroid, "wine"), (NaiveBayes, "digits")])
+def test_incremental_updates_equal_fit_and_predict_equals_predict_many(learner, data):
+    X, y = sklearn_data(data)
+    X, y = X[:600], y[:600]
+    n_classes = int(y.max()) + 1
+    fitted = learner(X.shape[1], n_classes).fit(X, y)
+    incremental = learner(X.shape[1], n_classes)
     for x_i, y_i in zip(X, y, strict=True):
         incremental.update(x_i, int(y_i))
     for a, b in zip(fitted.state(), incremental.state(), strict=True):
         np.testing.assert_array_equal(a, b)
     predictions = fitted.predict_many(X)
     np.testing.assert_array_equal(incremental.predict_many(X), predictions)
-    assert [fitted.predict(x) for x in X] == predictions.tolist()
+    assert [incremental.predict(x) for x in X] == predictions.tolist()
 
 
 def test_nearest_centroid_never_predicts_a_class_without_samples():
@@ -171,20 +174,6 @@ def test_naive_bayes_equals_sklearn_bernoulli(data, alpha):
     np.testing.assert_array_equal(ours.feature_log_prob, theirs.feature_log_prob_)
     np.testing.assert_array_equal(ours.class_log_prior, theirs.class_log_prior_)
     np.testing.assert_array_equal(ours.predict_many(X), theirs.predict(X))
-
-
-def test_naive_bayes_incremental_equals_fit_and_predict_equals_predict_many():
-    X, y = sklearn_data("digits")
-    X, y = X[:600], y[:600]
-    fitted = NaiveBayes(X.shape[1], 10).fit(X, y)
-    incremental = NaiveBayes(X.shape[1], 10)
-    for x_i, y_i in zip(X, y, strict=True):
-        incremental.update(x_i, int(y_i))
-    for a, b in zip(fitted.state(), incremental.state(), strict=True):
-        np.testing.assert_array_equal(a, b)
-    predictions = fitted.predict_many(X)
-    np.testing.assert_array_equal(incremental.predict_many(X), predictions)
-    assert [incremental.predict(x) for x in X] == predictions.tolist()
 
 
 def test_naive_bayes_never_predicts_a_class_without_samples():
