@@ -1,12 +1,12 @@
-"""`Contributor`: an account holder who acts at its own random times.
+"""Base classes of every agent: `Account` (acts at its own random times) and
+`Contributor` (claims what it is owed, then perhaps submits data).
 
-At each action it first claims what it is owed (refunds, and whatever its kind takes),
-then perhaps submits the next sample of the shared data stream, then schedules its next
-action. Kinds differ only in the hooks: which label they submit, whether they want to
-contribute now, and whether they report others' bad data.
+A contributor kind differs only in its hooks: what it submits (`next_submission`,
+`choose_label`), whether it wants to contribute now, when it claims its deposits
+(`claim_delay`), and whether it reports others' bad data.
 """
 
-from collections import deque
+import heapq
 from collections.abc import Callable
 from contextlib import suppress
 from typing import TYPE_CHECKING, ClassVar
@@ -15,39 +15,32 @@ import mesa
 
 from sim.contract import Contribution
 from sim.ledger import Rejected
+from sim.params import Params
 
 if TYPE_CHECKING:
     from sim.config import AgentGroup
 
 
-class Contributor(mesa.Agent):
+class Account(mesa.Agent):
+    """An account holder in the ledger who acts at its own random times."""
+
     kind: ClassVar[str]
     description: ClassVar[str]
     strategies: ClassVar[dict[str, str]] = {}
     """Strategy name -> one-line description; the first is the default."""
-    reports_bad_data: ClassVar[bool] = False
-    """Reports contributions the model disagrees with once their refund window has passed."""
-    takes_leftovers: ClassVar[bool] = False
-    """Takes what is left of anyone's deposit after the take window (else only its own)."""
+    Params: ClassVar[type[Params]] = Params
+    """The kind's own config keys."""
 
     def __init__(self, model, name: str, group: "AgentGroup"):
         super().__init__(model)
         self.name = name
         self.group = group.name
         self.strategy = group.strategy
+        self.params = group.params()
         self.start_balance = group.start_balance
-        self.mistake_rate = group.mistake_rate
         self.contract = model.contract
-        self._deposit_limit = (group.mean_deposit, group.mean_deposit * group.deposit_spread)
-        self._wait = (
-            group.mean_wait_hours * 3600,
-            group.mean_wait_hours * 3600 * group.wait_jitter,
-        )
-        mechanism = self.contract.mechanism
-        self._awaiting_refund: deque[int] = deque()
-        self._to_report = WindowCursor(mechanism.report_opens)
-        self._to_take = WindowCursor(mechanism.take_all_opens)
-        self.added = 0
+        mean_wait = group.mean_wait_hours * 3600
+        self._wait = (mean_wait, mean_wait * group.wait_jitter)
         model.ledger.open_account(name, group.start_balance)
 
     @classmethod
@@ -67,57 +60,89 @@ class Contributor(mesa.Agent):
         return max(1.0, round(self.model.rng.normal(mean, std)))
 
     def act(self) -> None:
+        self.model.schedule_event(self.act, after=self.next_wait())
+
+    def _try(self, call, *args) -> None:
+        """Send a call that may revert (the rules are the contract's to enforce)."""
+        with suppress(Rejected):
+            call(self.name, *args)
+
+
+class Contributor(Account):
+    reports_bad_data: ClassVar[bool] = False
+    """Reports contributions the model disagrees with once their refund window has passed."""
+    takes_leftovers: ClassVar[bool] = False
+    """Takes what is left of anyone's deposit after the take window (else only its own)."""
+
+    def __init__(self, model, name: str, group: "AgentGroup"):
+        super().__init__(model, name, group)
+        self._deposit_limit = (group.mean_deposit, group.mean_deposit * group.deposit_spread)
+        mechanism = self.contract.mechanism
+        self._claims: list[tuple[float, int]] = []  # (when to claim, contribution id), a heap
+        self._to_report = WindowCursor(mechanism.report_opens)
+        self._to_take = WindowCursor(mechanism.take_all_opens)
+
+    def act(self) -> None:
         now = self.model.time
         self.reclaim_deposits(now)
         if self.reports_bad_data:
             self.report_bad_data(now)
         self.take_leftovers(now)
-        if self.model.pool_left() and self.wants_to_contribute():
+        if self.wants_to_contribute():
             self.contribute(now)
         self.model.schedule_event(self.act, after=self.next_wait())
 
     # Behaviour hooks.
+    def next_submission(self) -> tuple[int, int, bool] | None:
+        """(sample id, label, whether it is the pool's next fresh sample), or None."""
+        if not self.model.pool_left():
+            return None
+        sample, true_label = self.model.peek_sample()
+        return sample, self.choose_label(sample, true_label), True
+
     def choose_label(self, sample: int, true_label: int) -> int:
         raise NotImplementedError
 
     def wants_to_contribute(self) -> bool:
         return True
 
+    def claim_delay(self) -> float | None:
+        """Seconds after its refund window opens that it asks for a deposit back (None: never)."""
+        return 0.0
+
     # Contract interactions.
     def contribute(self, now: float) -> None:
-        """Submit the next pool sample if the deposit asked is within what it will pay."""
+        """Submit data if the deposit asked is within what it will pay."""
         cost = self.contract.mechanism.add_cost(now)
         if cost is None or cost > self.balance:
             return
         mean, std = self._deposit_limit
         if cost > self.model.rng.normal(mean, std):
             return
-        sample, true_label = self.model.peek_sample()
+        submission = self.next_submission()
+        if submission is None:
+            return
+        sample, label, fresh = submission
         try:
-            contribution = self.contract.add_data(
-                self.name, cost, sample, self.choose_label(sample, true_label)
-            )
+            contribution = self.contract.add_data(self.name, cost, sample, label)
         except Rejected:
             return
-        self.model.take_sample()
-        self.added += 1
-        if (
-            contribution.remaining
-            and self.contract.mechanism.refund_opens(contribution) is not None
-        ):
-            self._awaiting_refund.append(contribution.id)
+        if fresh:
+            self.model.take_sample()
+        opens = self.contract.mechanism.refund_opens(contribution)
+        delay = self.claim_delay()
+        if contribution.remaining and opens is not None and delay is not None:
+            heapq.heappush(self._claims, (opens + delay, contribution.id))
 
     def reclaim_deposits(self, now: float) -> None:
-        """Ask once for each refund when its window opens; the model must agree then.
+        """Ask once for each refund when its claim time comes; the model must agree then.
 
         A deposit the model disagrees with is not retried: it stays for reporters, and
         what they leave is taken back after the take window (`take_leftovers`).
         """
-        contributions = self.contract.contributions
-        refund_opens = self.contract.mechanism.refund_opens
-        pending = self._awaiting_refund
-        while pending and refund_opens(contributions[pending[0]]) <= now:
-            self._try(self.contract.refund, pending.popleft())
+        claims = self._claims
+        while claims and claims[0][0] <= now:
+            self._try(self.contract.refund, heapq.heappop(claims)[1])
 
     def report_bad_data(self, now: float) -> None:
         """Report each other's contribution the model disagrees with when reports open."""
@@ -131,16 +156,13 @@ class Contributor(mesa.Agent):
 
     def take_leftovers(self, now: float) -> None:
         """After the take window, take what is left of deposits (others' only if a taker)."""
+        claims_own = self.claim_delay() is not None
         for contribution in self._to_take.due(self.contract.contributions, now):
-            if contribution.remaining and (
-                self.takes_leftovers or contribution.sender == self.name
-            ):
+            if not contribution.remaining:
+                continue
+            own = contribution.sender == self.name
+            if self.takes_leftovers or (own and claims_own):
                 self._try(self.contract.report, contribution.id)
-
-    def _try(self, call, contribution_id: int) -> None:
-        """Send a call that may revert (the rules are the contract's to enforce)."""
-        with suppress(Rejected):
-            call(self.name, contribution_id)
 
 
 class WindowCursor:

@@ -1,18 +1,27 @@
 """Honest contributors: correct labels (but for rare mistakes), prompt refunds, reports."""
 
+from pydantic import Field
+
 from agents.base import Contributor
+from sim.params import Params
 from sim.registry import register_behaviour
+
+
+class HonestParams(Params):
+    mistake_rate: float = Field(0.0, ge=0, le=1, description="chance of a wrong label")
 
 
 @register_behaviour
 class Honest(Contributor):
     kind = "honest"
     description = "labels correctly but for mistake_rate; reclaims deposits; reports bad data"
+    Params = HonestParams
     reports_bad_data = True
     takes_leftovers = True
 
     def choose_label(self, sample: int, true_label: int) -> int:
-        if self.mistake_rate and self.model.rng.random() < self.mistake_rate:
+        mistake_rate = self.params.mistake_rate
+        if mistake_rate and self.model.rng.random() < mistake_rate:
             return self.model.wrong_label(true_label)
         return true_label
 

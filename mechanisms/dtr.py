@@ -14,11 +14,12 @@ from pydantic import Field, model_validator
 from sim.config import KeyedError
 from sim.contract import Contribution
 from sim.ledger import Rejected, Transfer
-from sim.mechanism import DAY, Mechanism, MechanismParams
+from sim.mechanism import DAY, Mechanism
+from sim.params import Params
 from sim.registry import register_mechanism
 
 
-class DTRParams(MechanismParams):
+class DTRParams(Params):
     cost_weight: float = Field(1.0, gt=0, description="scale of the deposit formula")
     min_deposit: int = Field(1, ge=1, description="the least deposit an add ever needs")
     refund_window_days: float = Field(1.0, ge=0, description="wait before refunds and reports")

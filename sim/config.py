@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.learners import LEARNERS, make_learner
-from sim.mechanism import MechanismParams
+from sim.params import Params
 from sim.registry import behaviour_class, mechanism_class
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -47,6 +47,20 @@ def _check_strategy(behaviour: type, strategy: str, key: str) -> None:
         raise KeyedError(
             key, f"unknown strategy {strategy!r} for {behaviour.kind}; choose one of {choices}"
         )
+
+
+def _fill_params(section: BaseModel, params_cls: type[Params]) -> None:
+    """Check a section's own keys against `params_cls`; keep them with defaults filled in.
+
+    Two configs that mean the same then compare equal, and the saved config records the
+    defaults that were used.
+    """
+    try:
+        params = params_cls.model_validate(section.model_extra or {})
+    except ValidationError as error:
+        key, message = _first_error(error)
+        raise KeyedError(key, message) from None
+    object.__setattr__(section, "__pydantic_extra__", params.model_dump())
 
 
 class Section(BaseModel):
@@ -130,31 +144,24 @@ class ModelSection(Section):
 
 
 class MechanismSection(BaseModel):
-    """`kind` plus that mechanism's own parameters, checked against its parameter table.
-
-    After validation the section holds every parameter, defaults included, so two configs
-    that mean the same compare equal and the saved config records the defaults used.
-    """
+    """`kind` plus that mechanism's own parameters, checked against its parameter table."""
 
     model_config = ConfigDict(extra="allow", frozen=True)
     kind: str = Field("dtr", description="the incentive mechanism")
 
     @model_validator(mode="after")
     def _check(self):
-        cls = _registered(mechanism_class, self.kind, "kind")
-        try:
-            params = cls.Params.model_validate(self.model_extra or {})
-        except ValidationError as error:
-            key, message = _first_error(error)
-            raise KeyedError(key, message) from None
-        object.__setattr__(self, "__pydantic_extra__", params.model_dump())
+        _fill_params(self, _registered(mechanism_class, self.kind, "kind").Params)
         return self
 
-    def params(self) -> MechanismParams:
+    def params(self) -> Params:
         return mechanism_class(self.kind).Params.model_validate(self.model_extra)
 
 
-class AgentGroup(Section):
+class AgentGroup(BaseModel):
+    """Keys every group has, plus its kind's own parameters (e.g. honest `mistake_rate`)."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
     name: str = Field(pattern=NAME, description="the group's name; agents are NAME-0, NAME-1, ...")
     kind: str = Field(description="behaviour: honest, adversarial, ...")
     strategy: str | None = Field(None, description="the kind's strategy (default: its first)")
@@ -164,7 +171,6 @@ class AgentGroup(Section):
     deposit_spread: float = Field(0.1, ge=0, description="std of that limit, as a share of it")
     mean_wait_hours: float = Field(1.0, gt=0, description="mean time between its actions")
     wait_jitter: float = Field(0.1, ge=0, le=1, description="std of the wait, as a share of it")
-    mistake_rate: float = Field(0.0, ge=0, le=1, description="honest: chance of a wrong label")
 
     @model_validator(mode="after")
     def _check(self):
@@ -173,7 +179,11 @@ class AgentGroup(Section):
             object.__setattr__(self, "strategy", behaviour.default_strategy())
         else:
             _check_strategy(behaviour, self.strategy, "strategy")
+        _fill_params(self, behaviour.Params)
         return self
+
+    def params(self) -> Params:
+        return behaviour_class(self.kind).Params.model_validate(self.model_extra)
 
 
 class PopulationSection(Section):
@@ -221,8 +231,8 @@ class PopulationSection(Section):
                 kind=kind,
                 strategy=strategy,
                 count=count,
-                mistake_rate=self.mistake_rate if kind == "honest" else 0.0,
                 **shared,
+                **({"mistake_rate": self.mistake_rate} if kind == "honest" else {}),
             )
             for name, kind, strategy, count in groups
             if count > 0

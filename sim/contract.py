@@ -5,7 +5,7 @@ delegates every money rule to its mechanism and records each successful call as 
 ledger transaction. A rejected call raises `Rejected` and changes nothing.
 """
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -50,6 +50,10 @@ class CollaborativeTrainer:
         self.fee_sink = fee_sink
         self.contributions: list[Contribution] = []
         self.rejections: Counter[str] = Counter()
+        self.stats: defaultdict[str, Counter[str]] = defaultdict(Counter)
+        """Per account: adds `accepted` and `rejected`, and units `deposited`, `refunded`
+        (its own deposits back, leftovers included), `taken` (from others' deposits) and
+        `lost` (of its deposits, to others)."""
         for account in (address, fee_sink):
             if account not in ledger.balances:
                 ledger.open_account(account)
@@ -72,11 +76,15 @@ class CollaborativeTrainer:
             transfers = self.mechanism.add_data(sender, value, candidate, now)
         except Rejected:
             self.rejections["add_data"] += 1
+            self.stats[sender]["rejected"] += 1
             raise
         self.contributions.append(candidate)
         if self.mechanism.trains_on_add:
             self.learner.update(self.samples[x], y)
         self.ledger.commit(now, sender, "add_data", transfers, candidate.id)
+        stats = self.stats[sender]
+        stats["accepted"] += 1
+        stats["deposited"] += candidate.deposit
         return candidate
 
     def refund(self, sender: str, contribution_id: int) -> int:
@@ -107,4 +115,10 @@ class CollaborativeTrainer:
             self.rejections[call] += 1
             raise
         self.ledger.commit(now, sender, call, transfers, contribution_id)
-        return sum(amount for _, payee, amount in transfers if payee == sender)
+        paid = sum(amount for _, payee, amount in transfers if payee == sender)
+        if contribution.sender == sender:
+            self.stats[sender]["refunded"] += paid
+        else:
+            self.stats[sender]["taken"] += paid
+            self.stats[contribution.sender]["lost"] += paid
+        return paid

@@ -8,9 +8,8 @@ state and returns the transfers the contract commits as one transaction.
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
-from pydantic import BaseModel, ConfigDict
-
 from sim.ledger import Rejected, Transfer
+from sim.params import Params
 
 if TYPE_CHECKING:
     from sim.contract import CollaborativeTrainer, Contribution
@@ -19,20 +18,14 @@ DAY = 86_400.0
 """Seconds in a day: simulated time is in seconds, as block timestamps are."""
 
 
-class MechanismParams(BaseModel):
-    """Base of each mechanism's parameter table; unknown keys are an error."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
 class Mechanism(ABC):
     kind: ClassVar[str]
     description: ClassVar[str]
-    Params: ClassVar[type[MechanismParams]] = MechanismParams
+    Params: ClassVar[type[Params]] = Params
     trains_on_add: ClassVar[bool] = True
     """Whether an accepted add updates the model at once."""
 
-    def __init__(self, params: MechanismParams):
+    def __init__(self, params: Params):
         self.params = params
         self.contract: CollaborativeTrainer | None = None
 
@@ -58,6 +51,10 @@ class Mechanism(ABC):
 
     def verified(self, account: str) -> int:
         """Verified good contributions of `account`."""
+        return 0
+
+    def points(self, account: str) -> int:
+        """Points earned by `account` (gamified mechanisms; 0 where money is the reward)."""
         return 0
 
     # Calls: check, then change state, then return the transfers.

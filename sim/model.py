@@ -17,6 +17,13 @@ from sim.ledger import Ledger
 from sim.mechanism import DAY
 from sim.registry import behaviour_class, mechanism_class
 
+ACCOUNT_STATS = ("accepted", "rejected", "deposited", "refunded", "taken", "lost")
+"""Per-agent counters the contract keeps (see `CollaborativeTrainer.stats`)."""
+
+
+def _stat_reporter(key: str):
+    return lambda agent: agent.contract.stats[agent.name][key]
+
 
 class DecaiModel(mesa.Model):
     def __init__(self, config: ExperimentConfig, split: Split, *, rng, strict: bool = False):
@@ -53,7 +60,13 @@ class DecaiModel(mesa.Model):
                 "contributions": lambda m: len(m.contract.contributions),
                 "escrow": lambda m: m.ledger[m.contract.address],
             },
-            agent_reporters={"agent": "name", "kind": "kind", "balance": "balance"},
+            agent_reporters={
+                "agent": "name",
+                "kind": "kind",
+                "balance": "balance",
+                "points": lambda a: a.contract.mechanism.points(a.name),
+                **{key: _stat_reporter(key) for key in ACCOUNT_STATS},
+            },
         )
         self.end_time = config.experiment.duration_days * DAY
         self.schedule_recurring(

@@ -85,11 +85,12 @@ def run_experiment(experiment: Experiment, out: Path, *, progress=None) -> Resul
         config_toml=tomli_w.dumps(experiment.config.resolved()),
         manifest=manifest,
         summary=pd.DataFrame(summaries),
-        timeseries=_tidy(timeseries, ["time_days", "metric", "value"]),
-        agents=_tidy(agents, ["time_days", "agent", "kind", "balance"]),
+        timeseries=_tidy(timeseries),
+        agents=_tidy(agents),
     )
 
 
-def _tidy(frames: list[pd.DataFrame], columns: list[str]) -> pd.DataFrame:
+def _tidy(frames: list[pd.DataFrame]) -> pd.DataFrame:
     """Concatenate runs with `point, replicate` first."""
-    return pd.concat(frames, ignore_index=True)[["point", "replicate", *columns]]
+    tidy = pd.concat(frames, ignore_index=True)
+    return tidy[["point", "replicate", *tidy.columns.drop(["point", "replicate"])]]

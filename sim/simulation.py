@@ -8,7 +8,7 @@ import pandas as pd
 from sim.config import ExperimentConfig
 from sim.datasets import Split, load_dataset, split_dataset
 from sim.mechanism import DAY
-from sim.model import DecaiModel
+from sim.model import ACCOUNT_STATS, DecaiModel
 
 KINDS = ("honest", "lazy", "adversarial")
 
@@ -75,7 +75,7 @@ def simulate(config: ExperimentConfig, replicate: int = 0, *, strict: bool = Fal
     )
     agents = model.datacollector.get_agent_vars_dataframe().reset_index()
     agents = agents.assign(time_days=agents["Step"] / DAY)[
-        ["time_days", "agent", "kind", "balance"]
+        ["time_days", "agent", "kind", "balance", "points", *ACCOUNT_STATS]
     ]
 
     summary = {
@@ -86,14 +86,32 @@ def simulate(config: ExperimentConfig, replicate: int = 0, *, strict: bool = Fal
         "rejected": model.contract.rejections["add_data"],
         "duration_days": model.time / DAY,
     }
+    summary.update(kind_summary(model))
+    summary.update(model.contract.mechanism.summary())
+    return RunResult(summary, timeseries, agents)
+
+
+def kind_summary(model: DecaiModel) -> dict[str, float]:
+    """Per kind K: K_balance_change and K_roi, and per-agent means of the contract's
+    counters (K_accepted, K_deposited, K_lost, ...); K_mean_deposit is the mean deposit
+    the kind paid per accepted add. Kinds with no agents get NaN, so columns stay fixed."""
+    summary = {}
     for kind in KINDS:
-        members = [a for a in model.agents if a.kind == kind]
-        change = [a.balance - a.start_balance for a in members]
-        summary[f"{kind}_balance_change"] = np.mean(change) if members else np.nan
-        summary[f"{kind}_roi"] = (
-            np.mean([c / a.start_balance for c, a in zip(change, members, strict=True)])
+        members = [agent for agent in model.agents if agent.kind == kind]
+        stats = [model.contract.stats[agent.name] for agent in members]
+        change = np.array([agent.balance - agent.start_balance for agent in members])
+        start = np.array([agent.start_balance for agent in members])
+        summary[f"{kind}_balance_change"] = change.mean() if members else np.nan
+        summary[f"{kind}_roi"] = (change / start).mean() if members else np.nan
+        summary[f"{kind}_points"] = (
+            np.mean([model.contract.mechanism.points(a.name) for a in members])
             if members
             else np.nan
         )
-    summary.update(model.contract.mechanism.summary())
-    return RunResult(summary, timeseries, agents)
+        for key in ACCOUNT_STATS:
+            summary[f"{kind}_{key}"] = np.mean([s[key] for s in stats]) if members else np.nan
+        accepted = sum(s["accepted"] for s in stats)
+        summary[f"{kind}_mean_deposit"] = (
+            sum(s["deposited"] for s in stats) / accepted if accepted else np.nan
+        )
+    return summary

@@ -204,7 +204,7 @@ def test_bad_values_name_the_key(raw, section, field, value, key, words):
 @pytest.mark.parametrize(
     "field, value, words",
     [
-        ("mistake_rate", 2, "less than or equal to 1"),
+        ("mean_deposit", 0, "greater than 0"),
         ("start_balance", 0, "greater than 0"),
         ("start_balance", -5, "greater than 0"),
         ("start_balance", 1.5, "valid integer"),
@@ -219,6 +219,15 @@ def test_bad_agent_values_name_the_group_and_field(raw, field, value, words):
     message = error_of(raw)
     assert message.startswith(f"exp.toml: agents.1.{field}: "), message
     assert words in message
+
+
+def test_kind_specific_keys_are_checked_by_the_kind(raw):
+    raw["agents"][0]["mistake_rate"] = 2
+    assert error_of(raw).startswith("exp.toml: agents.0.mistake_rate: ")
+    assert "less than or equal to 1" in error_of(raw)
+    raw["agents"][0]["mistake_rate"] = 0.1
+    raw["agents"][1]["mistake_rate"] = 0.1  # an honest-only key on an attacker
+    assert error_of(raw) == "exp.toml: agents.1.mistake_rate: unknown key"
 
 
 @pytest.mark.parametrize(
@@ -346,7 +355,7 @@ def test_population_shares_its_defaults_with_every_group():
     honest, adversarial = config.groups()
     for group in (honest, adversarial):
         assert (group.start_balance, group.mean_deposit, group.mean_wait_hours) == (777, 12, 3)
-    assert honest.mistake_rate == 0.01 and adversarial.mistake_rate == 0.0
+    assert honest.mistake_rate == 0.01 and "mistake_rate" not in adversarial.model_extra
     assert adversarial.strategy == "label_flip"
 
 
