@@ -47,6 +47,10 @@ class Account(mesa.Agent):
     def default_strategy(cls) -> str | None:
         return next(iter(cls.strategies), None)
 
+    @classmethod
+    def check_params(cls, strategy: str | None, params: Params) -> None:
+        """Checks that need the strategy too; raise `KeyedError(key, message)`."""
+
     @property
     def balance(self) -> int:
         return self.model.ledger.balances[self.name]

@@ -180,6 +180,7 @@ class AgentGroup(BaseModel):
         else:
             _check_strategy(behaviour, self.strategy, "strategy")
         _fill_params(self, behaviour.Params)
+        behaviour.check_params(self.strategy, self.params())
         return self
 
     def params(self) -> Params:

@@ -25,6 +25,10 @@ def _stat_reporter(key: str):
     return lambda agent: agent.contract.stats[agent.name][key]
 
 
+def _class_accuracy_reporter(k: int):
+    return lambda model: model.class_accuracy[k]
+
+
 class DecaiModel(mesa.Model):
     def __init__(self, config: ExperimentConfig, split: Split, *, rng, strict: bool = False):
         super().__init__(rng=rng)
@@ -48,7 +52,12 @@ class DecaiModel(mesa.Model):
         self._X_test = X_test if dense else sparse.csr_array(X_test)
         self._next_sample = 0
         self.last_sampled: float | None = None
-        self.accuracy = self.initial_accuracy = self.test_accuracy()
+        self.watched_classes = sorted(
+            {group.target_class for group in config.groups() if group.strategy == "targeted"}
+        )
+        """Classes a targeted attack aims at: their own test accuracy is sampled too."""
+        self.accuracy, self.class_accuracy = self.test_accuracy()
+        self.initial_accuracy = self.accuracy
         for group in config.groups():
             behaviour = behaviour_class(group.kind)
             for index in range(group.count):
@@ -57,6 +66,9 @@ class DecaiModel(mesa.Model):
             model_reporters={
                 "time_days": lambda m: m.time / DAY,
                 "accuracy": "accuracy",
+                **{
+                    f"accuracy_class_{k}": _class_accuracy_reporter(k) for k in self.watched_classes
+                },
                 "contributions": lambda m: len(m.contract.contributions),
                 "escrow": lambda m: m.ledger[m.contract.address],
             },
@@ -91,8 +103,12 @@ class DecaiModel(mesa.Model):
         """A label other than `true_label`, uniformly at random."""
         return (true_label + int(self.rng.integers(1, self.n_classes))) % self.n_classes
 
-    def test_accuracy(self) -> float:
-        return self.contract.learner.accuracy(self._X_test, self.split.y_test)
+    def test_accuracy(self) -> tuple[float, dict[int, float]]:
+        """Accuracy on the hidden test set, overall and for each watched class."""
+        y = self.split.y_test
+        correct = self.contract.learner.predict_many(self._X_test) == y
+        by_class = {k: float(correct[y == k].mean()) for k in self.watched_classes}
+        return float(correct.mean()), by_class
 
     def settled(self) -> bool:
         """The pool is used up and no deposit is left in escrow: nothing can change."""
@@ -100,7 +116,7 @@ class DecaiModel(mesa.Model):
 
     def sample(self) -> None:
         self.last_sampled = self.time
-        self.accuracy = self.test_accuracy()
+        self.accuracy, self.class_accuracy = self.test_accuracy()
         self.datacollector.collect(self)
         if self.config.experiment.stop_when_settled and self.settled():
             self.running = False
