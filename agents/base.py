@@ -110,8 +110,12 @@ class Contributor(Account):
     def wants_to_contribute(self) -> bool:
         return True
 
-    def claim_delay(self) -> float | None:
-        """Seconds after its refund window opens that it asks for a deposit back (None: never)."""
+    def claims_deposits(self) -> bool:
+        """Whether it ever asks for its own deposits back (refunds and own leftovers)."""
+        return True
+
+    def claim_delay(self) -> float:
+        """Seconds after its refund window opens that it asks for a deposit back."""
         return 0.0
 
     # Contract interactions.
@@ -134,9 +138,8 @@ class Contributor(Account):
         if fresh:
             self.model.take_sample()
         opens = self.contract.mechanism.refund_opens(contribution)
-        delay = self.claim_delay()
-        if contribution.remaining and opens is not None and delay is not None:
-            heapq.heappush(self._claims, (opens + delay, contribution.id))
+        if contribution.remaining and opens is not None and self.claims_deposits():
+            heapq.heappush(self._claims, (opens + self.claim_delay(), contribution.id))
 
     def reclaim_deposits(self, now: float) -> None:
         """Ask once for each refund when its claim time comes; the model must agree then.
@@ -160,7 +163,7 @@ class Contributor(Account):
 
     def take_leftovers(self, now: float) -> None:
         """After the take window, take what is left of deposits (others' only if a taker)."""
-        claims_own = self.claim_delay() is not None
+        claims_own = self.claims_deposits()
         for contribution in self._to_take.due(self.contract.contributions, now):
             if not contribution.remaining:
                 continue

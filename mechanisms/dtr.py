@@ -134,8 +134,10 @@ class DepositRefundTake(Mechanism):
         if value < 0:
             raise Rejected("a prediction fee cannot be negative")
         self.contract.ledger.require(sender, value)
+        if value == 0:
+            return ()
         if self.total_good == 0:
-            return ((sender, self.contract.fee_sink, value),) if value else ()
+            return ((sender, self.contract.fee_sink, value),)
         shares = tuple(
             (sender, account, value * good // self.total_good)
             for account, good in self.good.items()

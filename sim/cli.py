@@ -73,10 +73,16 @@ def _run(args) -> int:
     if not args.quiet:
         if sys.stderr.isatty():
             print(file=sys.stderr)
-        columns = ["final_accuracy", "full_data_accuracy", "honest_roi", "adversarial_roi"]
-        shown = [c for c in columns if c in results.summary]
-        means = results.summary.groupby("point")[shown].mean()
-        print(means.round(3).to_string())
+        columns = [
+            "final_accuracy",
+            "full_data_accuracy",
+            "honest_roi",
+            "lazy_roi",
+            "adversarial_roi",
+        ]
+        shown = [c for c in columns if results.summary[c].notna().any()]
+        by = ["point", *experiment.swept_keys]
+        print(results.summary.groupby(by)[shown].mean().round(3).to_string())
     print(results.path)
     return 0
 

@@ -210,7 +210,14 @@ class PopulationSection(Section):
         ):
             if getattr(self, rate_key) > 0:
                 behaviour = _registered(behaviour_class, kind, rate_key)
-                _check_strategy(behaviour, getattr(self, strategy_key), strategy_key)
+                strategy = getattr(self, strategy_key)
+                _check_strategy(behaviour, strategy, strategy_key)
+                try:
+                    behaviour.check_params(strategy, behaviour.Params())
+                except KeyedError as error:
+                    raise KeyedError(
+                        strategy_key, f"{strategy} needs {error.key}: use [[agents]] groups"
+                    ) from None
         return self
 
     def groups(self) -> list[AgentGroup]:

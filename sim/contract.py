@@ -53,7 +53,7 @@ class CollaborativeTrainer:
         self.stats: defaultdict[str, Counter[str]] = defaultdict(Counter)
         """Per account: adds `accepted` and `rejected`, and units `deposited`, `refunded`
         (its own deposits back, leftovers included), `taken` (from others' deposits) and
-        `lost` (of its deposits, to others)."""
+        `lost` (of its deposits, to others), and `fees` (prediction fees received)."""
         for account in (address, fee_sink):
             if account not in ledger.balances:
                 ledger.open_account(account)
@@ -104,6 +104,8 @@ class CollaborativeTrainer:
             self.rejections["predict"] += 1
             raise
         self.ledger.commit(now, sender, "predict", transfers)
+        for _, payee, amount in transfers:
+            self.stats[payee]["fees"] += amount
         return self.learner.predict(x)
 
     def _settle(self, call: str, rule, sender: str, contribution_id: int) -> int:

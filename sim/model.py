@@ -17,7 +17,7 @@ from sim.ledger import Ledger
 from sim.mechanism import DAY
 from sim.registry import behaviour_class, mechanism_class
 
-ACCOUNT_STATS = ("accepted", "rejected", "deposited", "refunded", "taken", "lost")
+ACCOUNT_STATS = ("accepted", "rejected", "deposited", "refunded", "taken", "lost", "fees")
 """Per-agent counters the contract keeps (see `CollaborativeTrainer.stats`)."""
 
 
@@ -53,7 +53,11 @@ class DecaiModel(mesa.Model):
         self._next_sample = 0
         self.last_sampled: float | None = None
         self.watched_classes = sorted(
-            {group.target_class for group in config.groups() if group.strategy == "targeted"}
+            {
+                group.target_class
+                for group in config.groups()
+                if group.kind == "adversarial" and group.strategy == "targeted"
+            }
         )
         """Classes a targeted attack aims at: their own test accuracy is sampled too."""
         self.accuracy, self.class_accuracy = self.test_accuracy()

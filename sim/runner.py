@@ -5,11 +5,13 @@ import time
 from importlib.metadata import version
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import tomli_w
 
 from sim.config import ConfigError, Experiment
 from sim.learners import LEARNERS
+from sim.model import DecaiModel
 from sim.results import Results, new_results_dir, write_results
 from sim.simulation import make_split, simulate
 
@@ -45,6 +47,10 @@ def check_data(experiment: Experiment) -> None:
                 f"{config.data.dataset} has {split.n_classes} classes; "
                 "use nearest_centroid or naive_bayes"
             )
+        try:  # building the model runs the checks that need the data (agents' classes)
+            DecaiModel(config, split, rng=np.random.default_rng(0))
+        except ConfigError as error:
+            raise ConfigError(f"{experiment.source}: {error}") from None
 
 
 def run_experiment(experiment: Experiment, out: Path, *, progress=None) -> Results:

@@ -10,7 +10,7 @@ from sim.datasets import Split, load_dataset, split_dataset
 from sim.mechanism import DAY
 from sim.model import ACCOUNT_STATS, DecaiModel
 
-KINDS = ("honest", "lazy", "adversarial")
+KINDS = ("honest", "lazy", "adversarial", "model_user")
 
 
 @dataclass

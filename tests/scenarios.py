@@ -7,7 +7,7 @@ from sim.model import DecaiModel
 from sim.simulation import make_split, replicate_seeds
 
 
-def small_config(cost_weight=20, attackers=1, **experiment):
+def small_config(cost_weight=20, attackers=1, attacker_reports=True, **experiment):
     """The default experiment's shape on a smaller pool (2,880 samples)."""
     raw = {
         "experiment": {"seed": 3, "duration_days": 60, "eval_every_hours": 12, **experiment},
@@ -40,6 +40,7 @@ def small_config(cost_weight=20, attackers=1, **experiment):
                 "kind": "adversarial",
                 "strategy": "label_flip",
                 "count": attackers,
+                "reports": attacker_reports,
                 "mean_deposit": 100,
                 "mean_wait_hours": 1,
             },

@@ -68,12 +68,21 @@ def test_same_seed_same_results_other_replicate_differs():
 
 @pytest.mark.parametrize("replicate", [0, 1, 2])
 def test_dtr_pays_honest_contributors_and_protects_the_model(replicate):
-    """Issue 2's outcome, on every replicate: deposits large enough to bankrupt the attacker."""
-    result = simulate(small_config(), replicate)
+    """Issue 2's outcome, on every replicate: deposits large enough to bankrupt a
+    label-flipper that only poisons (it does not report others' data)."""
+    result = simulate(small_config(attacker_reports=False), replicate)
     s = result.summary
     assert s["honest_balance_change"] > 0
     assert s["adversarial_balance_change"] < 0
     assert abs(s["final_accuracy"] - s["full_data_accuracy"]) <= 0.05
+
+
+def test_an_attacker_that_reports_takes_honest_deposits_but_still_loses():
+    """The memorising perceptron agrees with many flipped labels, so the attacker earns
+    verified contributions and can report honest data the model disagrees with."""
+    s = simulate(small_config(), 0).summary
+    assert s["adversarial_taken"] > 1000
+    assert s["adversarial_balance_change"] < 0 < s["honest_balance_change"]
 
 
 def test_with_the_papers_small_deposits_the_attacker_still_loses_money():
