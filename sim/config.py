@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from sim.learners import LEARNERS, make_learner
 from sim.params import Params
-from sim.registry import behaviour_class, mechanism_class
+from sim.registry import MECHANISMS, behaviour_class, mechanism_class
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 BUNDLED_DATASETS = {"breast_cancer": 2, "digits": 10, "wine": 3, "iris": 3}
@@ -49,18 +49,23 @@ def _check_strategy(behaviour: type, strategy: str, key: str) -> None:
         )
 
 
-def _fill_params(section: BaseModel, params_cls: type[Params]) -> None:
-    """Check a section's own keys against `params_cls`; keep them with defaults filled in.
+def _filled(params_cls: type[Params], values: dict[str, Any], prefix: str = "") -> dict:
+    """`values` checked against `params_cls`, with its defaults filled in.
 
     Two configs that mean the same then compare equal, and the saved config records the
     defaults that were used.
     """
     try:
-        params = params_cls.model_validate(section.model_extra or {})
+        return params_cls.model_validate(values).model_dump()
     except ValidationError as error:
         key, message = _first_error(error)
-        raise KeyedError(key, message) from None
-    object.__setattr__(section, "__pydantic_extra__", params.model_dump())
+        raise KeyedError(prefix + key, message) from None
+
+
+def _fill_params(section: BaseModel, params_cls: type[Params]) -> None:
+    """Check a section's own (extra) keys against `params_cls`; keep them filled in."""
+    filled = _filled(params_cls, section.model_extra or {})
+    object.__setattr__(section, "__pydantic_extra__", filled)
 
 
 class Section(BaseModel):
@@ -144,18 +149,33 @@ class ModelSection(Section):
 
 
 class MechanismSection(BaseModel):
-    """`kind` plus that mechanism's own parameters, checked against its parameter table."""
+    """`kind` plus mechanism parameters, each table checked against its mechanism.
+
+    Parameters go flat in `[mechanism]` (for the selected kind) or in a table per
+    mechanism, `[mechanism.dtr]`, `[mechanism.prediction_market]`, ...: one config then
+    holds every mechanism's parameters, and a sweep over `mechanism.kind` picks each
+    kind's own table. After validation every given table is filled in with defaults, and
+    flat keys are folded into the selected kind's table.
+    """
 
     model_config = ConfigDict(extra="allow", frozen=True)
     kind: str = Field("dtr", description="the incentive mechanism")
 
     @model_validator(mode="after")
     def _check(self):
-        _fill_params(self, _registered(mechanism_class, self.kind, "kind").Params)
+        selected = _registered(mechanism_class, self.kind, "kind")
+        flat = dict(self.model_extra or {})
+        tables = {name: flat.pop(name) for name in list(flat) if name in MECHANISMS}
+        for name, table in tables.items():
+            if not isinstance(table, dict):
+                raise KeyedError(name, f"must be a table of {name} parameters")
+            tables[name] = _filled(mechanism_class(name).Params, table, f"{name}.")
+        tables[self.kind] = _filled(selected.Params, {**tables.get(self.kind, {}), **flat})
+        object.__setattr__(self, "__pydantic_extra__", tables)
         return self
 
     def params(self) -> Params:
-        return mechanism_class(self.kind).Params.model_validate(self.model_extra)
+        return mechanism_class(self.kind).Params.model_validate(self.model_extra[self.kind])
 
 
 class AgentGroup(BaseModel):

@@ -108,6 +108,18 @@ class CollaborativeTrainer:
             self.stats[payee]["fees"] += amount
         return self.learner.predict(x)
 
+    def call(self, sender: str, name: str, value: int = 0, **arguments) -> None:
+        """One of the mechanism's own calls (e.g. a prediction market's `end_market`)."""
+        now = self.clock()
+        try:
+            if name not in self.mechanism.calls:
+                raise Rejected(f"the {self.mechanism.kind} mechanism has no call {name!r}")
+            transfers = getattr(self.mechanism, name)(sender, value, now, **arguments)
+        except Rejected:
+            self.rejections[name] += 1
+            raise
+        self.ledger.commit(now, sender, name, transfers)
+
     def _settle(self, call: str, rule, sender: str, contribution_id: int) -> int:
         now = self.clock()
         try:

@@ -12,6 +12,7 @@ from sim.ledger import Rejected, Transfer
 from sim.params import Params
 
 if TYPE_CHECKING:
+    from sim.config import AgentGroup
     from sim.contract import CollaborativeTrainer, Contribution
 
 DAY = 86_400.0
@@ -24,6 +25,9 @@ class Mechanism(ABC):
     Params: ClassVar[type[Params]] = Params
     trains_on_add: ClassVar[bool] = True
     """Whether an accepted add updates the model at once."""
+    calls: ClassVar[tuple[str, ...]] = ()
+    """Names of the mechanism's own contract calls (methods with the signature
+    `(sender, value, now, **arguments) -> transfers`), sent with `contract.call`."""
 
     def __init__(self, params: Params):
         self.params = params
@@ -75,6 +79,10 @@ class Mechanism(ABC):
         if value:
             raise Rejected(f"the {self.kind} mechanism takes no prediction fees")
         return ()
+
+    def operator(self) -> "AgentGroup | None":
+        """An agent group the model adds to run the mechanism (e.g. a bounty provider)."""
+        return None
 
     def summary(self) -> dict[str, float]:
         """Mechanism-specific figures for the results."""

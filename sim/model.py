@@ -62,7 +62,8 @@ class DecaiModel(mesa.Model):
         """Classes a targeted attack aims at: their own test accuracy is sampled too."""
         self.accuracy, self.class_accuracy = self.test_accuracy()
         self.initial_accuracy = self.accuracy
-        for group in config.groups():
+        operator = mechanism.operator()
+        for group in [*config.groups(), *([operator] if operator else [])]:
             behaviour = behaviour_class(group.kind)
             for index in range(group.count):
                 behaviour(self, f"{group.name}-{index}", group)

@@ -147,7 +147,7 @@ def test_config_toml_is_the_resolved_config(results_dir, config_file):
 
 def test_config_toml_records_mechanism_defaults(results_dir):
     resolved = tomllib.loads((results_dir / "config.toml").read_text())
-    assert "min_deposit" in resolved["mechanism"]
+    assert "min_deposit" in resolved["mechanism"]["dtr"]
 
 
 def test_manifest(results_dir):
