@@ -17,6 +17,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim import plots
+from sim.sweep_plots import write_sweep_plots
 
 FILES = ("config.toml", "manifest.json", "summary.csv", "timeseries.parquet", "agents.parquet")
 
@@ -40,7 +41,13 @@ class Results:
         return plots.headline_plot(self.timeseries, self.agents, self.summary, point=point)
 
     def write_plots(self) -> list[Path]:
-        return plots.write_plots(self.path, self.timeseries, self.agents, self.summary)
+        return draw_plots(self.path, self.manifest, self.summary, self.timeseries, self.agents)
+
+
+def draw_plots(path: Path, manifest: dict, summary, timeseries, agents) -> list[Path]:
+    """The headline plot of each point, and a comparison plot per swept key."""
+    written = plots.write_plots(path, timeseries, agents, summary)
+    return written + write_sweep_plots(path, summary, manifest.get("swept_keys", []))
 
 
 def new_results_dir(out: Path, name: str) -> Path:
@@ -72,7 +79,7 @@ def write_results(
         summary.to_csv(partial / "summary.csv", index=False)
         timeseries.to_parquet(partial / "timeseries.parquet", index=False)
         agents.to_parquet(partial / "agents.parquet", index=False)
-        plots.write_plots(partial, timeseries, agents, summary)
+        draw_plots(partial, manifest, summary, timeseries, agents)
         partial.rename(path)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)

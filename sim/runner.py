@@ -69,7 +69,9 @@ def run_experiment(experiment: Experiment, out: Path, *, progress=None) -> Resul
         summaries.append({**keys, "seed": config.experiment.seed, **overrides, **result.summary})
         timeseries.append(result.timeseries.assign(**keys))
         agents.append(result.agents.assign(**keys))
-        runs.append({**keys, "status": "done", "seconds": round(seconds, 3)})
+        runs.append(
+            {**keys, "status": "done", "seconds": round(seconds, 3), "mechanism": result.mechanism}
+        )
         if progress:
             progress(len(runs))
 

@@ -18,6 +18,8 @@ class RunResult:
     summary: dict
     timeseries: pd.DataFrame
     agents: pd.DataFrame
+    mechanism: dict
+    """The mechanism's own figures (also in `summary`), for the manifest."""
 
 
 def replicate_seeds(seed: int, replicate: int) -> tuple[np.random.SeedSequence, ...]:
@@ -86,9 +88,10 @@ def simulate(config: ExperimentConfig, replicate: int = 0, *, strict: bool = Fal
         "rejected": model.contract.rejections["add_data"],
         "duration_days": model.time / DAY,
     }
+    mechanism = model.contract.mechanism.summary()
     summary.update(kind_summary(model))
-    summary.update(model.contract.mechanism.summary())
-    return RunResult(summary, timeseries, agents)
+    summary.update(mechanism)
+    return RunResult(summary, timeseries, agents, mechanism)
 
 
 def kind_summary(model: DecaiModel) -> dict[str, float]:
