@@ -145,11 +145,19 @@ class Contributor(Account):
         """Ask once for each refund when its claim time comes; the model must agree then.
 
         A deposit the model disagrees with is not retried: it stays for reporters, and
-        what they leave is taken back after the take window (`take_leftovers`).
+        what they leave is taken back after the take window (`take_leftovers`). A window
+        that has moved since the add (a market that settles later) is waited for again.
         """
         claims = self._claims
+        contributions = self.contract.contributions
+        refund_opens = self.contract.mechanism.refund_opens
         while claims and claims[0][0] <= now:
-            self._try(self.contract.refund, heapq.heappop(claims)[1])
+            _, contribution_id = heapq.heappop(claims)
+            opens = refund_opens(contributions[contribution_id])
+            if opens is not None and opens > now:
+                heapq.heappush(claims, (opens, contribution_id))
+            else:
+                self._try(self.contract.refund, contribution_id)
 
     def report_bad_data(self, now: float) -> None:
         """Report each other's contribution the model disagrees with when reports open."""
