@@ -138,7 +138,7 @@ class Contributor(Account):
         if fresh:
             self.model.take_sample()
         opens = self.contract.mechanism.refund_opens(contribution)
-        if contribution.remaining and opens is not None and self.claims_deposits():
+        if opens is not None and self.claims_deposits():
             heapq.heappush(self._claims, (opens + self.claim_delay(), contribution.id))
 
     def reclaim_deposits(self, now: float) -> None:
@@ -164,7 +164,7 @@ class Contributor(Account):
         for contribution in self._to_report.due(self.contract.contributions, now):
             if (
                 contribution.sender != self.name
-                and contribution.remaining
+                and self.contract.mechanism.reportable(contribution)
                 and not self.contract.agrees(contribution)
             ):
                 self._try(self.contract.report, contribution.id)

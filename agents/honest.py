@@ -6,6 +6,11 @@ from agents.base import Contributor
 from sim.params import Params
 from sim.registry import register_behaviour
 
+POINTS_BONUS = 0.2
+"""The most that points add to the chance of contributing at an action."""
+POINTS_HALF = 100
+"""Points at which half of that bonus is reached."""
+
 
 class HonestParams(Params):
     mistake_rate: float = Field(0.0, ge=0, le=1, description="chance of a wrong label")
@@ -26,5 +31,9 @@ class Honest(Contributor):
         return true_label
 
     def wants_to_contribute(self) -> bool:
-        """As in the paper: more willing the better the model (accuracy + 0.15)."""
-        return self.model.rng.random() < self.model.accuracy + 0.15
+        """As in the paper, more willing the better the model (accuracy + 0.15), and more
+        willing as its points grow where the mechanism gives points (a bonus that
+        saturates at POINTS_BONUS; no points, no bonus)."""
+        points = self.contract.mechanism.points(self.name)
+        bonus = POINTS_BONUS * points / (points + POINTS_HALF)
+        return self.model.rng.random() < self.model.accuracy + 0.15 + bonus

@@ -57,6 +57,22 @@ class Mechanism(ABC):
         """Verified good contributions of `account`."""
         return 0
 
+    def badges(self, account: str) -> list[int]:
+        """Badge thresholds `account` has reached (gamified mechanisms)."""
+        return []
+
+    def leaderboard(self) -> list[tuple[str, int]]:
+        """(account, points) of every participant, most points first (gamified)."""
+        return []
+
+    def reportable(self, contribution: "Contribution") -> bool:
+        """Whether a report of this contribution could still pay or earn anything."""
+        return contribution.remaining > 0
+
+    def settled(self, now: float) -> bool:
+        """Whether nothing is left for a later call to settle (besides escrow)."""
+        return True
+
     def points(self, account: str) -> int:
         """Points earned by `account` (gamified mechanisms; 0 where money is the reward)."""
         return 0

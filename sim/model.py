@@ -116,8 +116,13 @@ class DecaiModel(mesa.Model):
         return float(correct.mean()), by_class
 
     def settled(self) -> bool:
-        """The pool is used up and no deposit is left in escrow: nothing can change."""
-        return not self.pool_left() and self.ledger[self.contract.address] == 0
+        """The pool is used up, no deposit is left in escrow and the mechanism has nothing
+        left to settle: nothing can change any more."""
+        return (
+            not self.pool_left()
+            and self.ledger[self.contract.address] == 0
+            and self.contract.mechanism.settled(self.time)
+        )
 
     def sample(self) -> None:
         self.last_sampled = self.time

@@ -1,4 +1,5 @@
-"""Plots of a run's results: the model's accuracy and the agents' balances over time.
+"""Plots of a run's results: the model's accuracy and the agents' balances over time
+(or their points, in a run where points are the only reward), and the points leaderboard.
 
 Everything here takes the tidy (long-format) DataFrames the results folder stores and
 returns or writes matplotlib figures. Only the object-oriented API is used (a bare
@@ -20,6 +21,7 @@ from matplotlib.figure import Figure
 from scipy import stats
 
 DEFAULT_TITLE = "Balances & accuracy on the hidden test set"
+POINTS_TITLE = "Points & accuracy on the hidden test set"
 
 #: Above this many agents, per-agent lines become unreadable; plot one line per kind.
 MAX_AGENT_LINES = 12
@@ -74,6 +76,18 @@ def balance_percent(agents: pd.DataFrame) -> pd.DataFrame:
     return df.dropna(subset=["percent"])
 
 
+def shows_points(agents: pd.DataFrame) -> bool:
+    """Whether points, not money, are what changed: some agent earned points and no
+    agent's balance ever moved (a gamified run). The headline plot then shows points
+    where balances would be: flat 100% balance lines would say nothing."""
+    if agents.empty or "points" not in agents.columns:
+        return False
+    if not agents["points"].fillna(0).ne(0).any():
+        return False
+    keys = [key for key in ("point", "replicate", "agent") if key in agents.columns]
+    return bool((agents.groupby(keys)["balance"].nunique() <= 1).all())
+
+
 def hold_last(df: pd.DataFrame, series: list[str], value: str) -> pd.DataFrame:
     """Carry each series' last sample forward to the end of the longest run.
 
@@ -113,6 +127,9 @@ def headline_plot(
     share one "Percent" axis, so one can see whether honest contributors gain while the
     model improves and attackers lose money. The dashed line is the accuracy of a model
     trained on all the data: the ceiling the collaboration is aiming for.
+
+    When no balance ever moves but points do (`shows_points`: a gamified run), each
+    agent's points take the balances' place, on a second axis, "Points", on the right.
     """
     ts = timeseries[(timeseries["point"] == point) & (timeseries["metric"] == "accuracy")]
     ag = agents[agents["point"] == point]
@@ -135,9 +152,21 @@ def headline_plot(
             zorder=3,
         )
 
-    if not ag.empty:
+    points = shows_points(ag)
+    if points:
+        # Points are absolute counts, not a percent: they get their own axis. The
+        # accuracy axis is drawn above it, so its lines stay on top of the points'.
+        points_ax = ax.twinx()
+        ax.set_zorder(points_ax.get_zorder() + 1)
+        ax.patch.set_visible(False)
+        held = hold_last(ag, ["replicate", "agent", "kind"], "points")
+        _plot_agent_lines(points_ax, held, "points", "points")
+        points_ax.set_ylabel("Points", fontsize=13)
+        points_ax.tick_params(labelsize=11)
+        _align_ticks(points_ax, points_ax.get_ylim()[1])
+    elif not ag.empty:
         pct = hold_last(balance_percent(ag), ["replicate", "agent", "kind"], "percent")
-        _plot_balances(ax, pct)
+        _plot_agent_lines(ax, pct, "percent", "balance")
 
     full = sm.get("full_data_accuracy", pd.Series(dtype=float)).dropna()
     if not full.empty:
@@ -155,7 +184,10 @@ def headline_plot(
     ax.tick_params(labelsize=11)
     ax.grid(True, alpha=0.3)
     ax.margins(x=0)
-    ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))  # a balance can fall to 0%: show where
+    if points:
+        ax.set_ylim(0, 100)  # accuracy alone on this axis: its whole range
+    else:
+        ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))  # a balance can fall to 0%: show where
     if n_reps > 1:
         subtitle = f"point {point}: mean of {n_reps} replicates, shaded: 95% confidence band"
     else:
@@ -166,7 +198,11 @@ def headline_plot(
         subtitle += "\nruns that ended early hold their final values"
     # Title and subtitle both sit over the axes (not the figure) so the legend beside
     # the axes cannot run into them.
-    ax.set_title(title or DEFAULT_TITLE, fontsize=15, pad=10 + 13 * (1 + subtitle.count("\n")))
+    ax.set_title(
+        title or (POINTS_TITLE if points else DEFAULT_TITLE),
+        fontsize=15,
+        pad=10 + 13 * (1 + subtitle.count("\n")),
+    )
     ax.annotate(
         subtitle,
         (0.5, 1.0),
@@ -183,15 +219,26 @@ def headline_plot(
     return fig
 
 
-def _plot_balances(ax, pct: pd.DataFrame) -> None:
-    """Per-agent balance lines, or per-kind means when there are too many agents."""
-    kinds = pct.groupby("agent")["kind"].first()
+def _align_ticks(ax, top: float, intervals: int = 5) -> None:
+    """Ticks 0, step, ..., `intervals` steps on a second axis, with a round step that
+    reaches `top`: they then fall on the accuracy axis's grid lines (0, 20, ..., 100)."""
+    rough = max(top, 1.0) / intervals
+    magnitude = 10.0 ** np.floor(np.log10(rough))
+    step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= rough)
+    ax.set_ylim(0, step * intervals)
+    ax.set_yticks(np.linspace(0, step * intervals, intervals + 1))
+
+
+def _plot_agent_lines(ax, df: pd.DataFrame, value: str, what: str) -> None:
+    """Per-agent lines of `value` ("<agent> <what>"), or per-kind means when there are
+    too many agents ("<kind> <what> (mean of n agents)")."""
+    kinds = df.groupby("agent")["kind"].first()
     rank = {kind: i for i, kind in enumerate(KIND_COLOURS)}  # legend order
     if len(kinds) > MAX_AGENT_LINES:
         # Average over agents within a replicate first, so the band stays a band over
         # replicates (agents of one kind in one run are not independent samples).
-        per_run = pct.groupby(["replicate", "time_days", "kind"], as_index=False)["percent"].mean()
-        b = band(per_run, "time_days", "percent", ["kind"])
+        per_run = df.groupby(["replicate", "time_days", "kind"], as_index=False)[value].mean()
+        b = band(per_run, "time_days", value, ["kind"])
         counts = kinds.value_counts()
         for kind in sorted(counts.index, key=lambda k: (rank.get(k, len(rank)), k)):
             g, n = b[b["kind"] == kind], int(counts[kind])
@@ -201,11 +248,11 @@ def _plot_balances(ax, pct: pd.DataFrame) -> None:
                 "time_days",
                 color=KIND_COLOURS.get(kind, "gray"),
                 linewidth=2,
-                label=f"{kind} balance (mean of {n} agent{'s' if n > 1 else ''})",
+                label=f"{kind} {what} (mean of {n} agent{'s' if n > 1 else ''})",
             )
         return
 
-    b = band(pct, "time_days", "percent", ["agent"])
+    b = band(df, "time_days", value, ["agent"])
     styles = {kind: cycle(LINE_STYLES) for kind in kinds.unique()}
     for agent in sorted(kinds.index, key=lambda a: (rank.get(kinds[a], len(rank)), a)):
         kind = kinds[agent]
@@ -216,7 +263,7 @@ def _plot_balances(ax, pct: pd.DataFrame) -> None:
             color=KIND_COLOURS.get(kind, "gray"),
             linestyle=next(styles[kind]),
             linewidth=2,
-            label=f"{agent} balance",
+            label=f"{agent} {what}",
         )
 
 

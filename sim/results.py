@@ -36,6 +36,8 @@ class Results:
     summary: pd.DataFrame
     timeseries: pd.DataFrame
     agents: pd.DataFrame
+    leaderboard: pd.DataFrame | None = None
+    """Final points per agent (gamified runs only: `leaderboard.csv`)."""
 
     def headline_plot(self, point: int = 0) -> Figure:
         return plots.headline_plot(self.timeseries, self.agents, self.summary, point=point)
@@ -69,6 +71,7 @@ def write_results(
     summary: pd.DataFrame,
     timeseries: pd.DataFrame,
     agents: pd.DataFrame,
+    leaderboard: pd.DataFrame,
 ) -> Results:
     """Write every file and the plots into a temporary folder, then rename it to `path`."""
     partial = path.with_name(f".{path.name}.partial")
@@ -79,6 +82,8 @@ def write_results(
         summary.to_csv(partial / "summary.csv", index=False)
         timeseries.to_parquet(partial / "timeseries.parquet", index=False)
         agents.to_parquet(partial / "agents.parquet", index=False)
+        if not leaderboard.empty:
+            leaderboard.to_csv(partial / "leaderboard.csv", index=False)
         draw_plots(partial, manifest, summary, timeseries, agents)
         partial.rename(path)
     except BaseException:
@@ -101,6 +106,11 @@ def load_results(path: str | Path) -> Results:
             summary=pd.read_csv(path / "summary.csv"),
             timeseries=pd.read_parquet(path / "timeseries.parquet"),
             agents=pd.read_parquet(path / "agents.parquet"),
+            leaderboard=(
+                pd.read_csv(path / "leaderboard.csv")
+                if (path / "leaderboard.csv").is_file()
+                else None
+            ),
         )
     except (OSError, ValueError) as error:
         raise ResultsError(f"{path}: cannot read results: {error}") from None

@@ -58,7 +58,7 @@ def run_experiment(experiment: Experiment, out: Path, *, progress=None) -> Resul
     check_data(experiment)
     name = experiment.config.experiment.name
     path = new_results_dir(Path(out), name)
-    summaries, timeseries, agents, runs = [], [], [], []
+    summaries, timeseries, agents, boards, runs = [], [], [], [], []
     started = time.time()
     for point, replicate in planned_runs(experiment):
         overrides, config = experiment.points[point]
@@ -69,6 +69,7 @@ def run_experiment(experiment: Experiment, out: Path, *, progress=None) -> Resul
         summaries.append({**keys, "seed": config.experiment.seed, **overrides, **result.summary})
         timeseries.append(result.timeseries.assign(**keys))
         agents.append(result.agents.assign(**keys))
+        boards.append(result.leaderboard.assign(**keys))
         runs.append(
             {**keys, "status": "done", "seconds": round(seconds, 3), "mechanism": result.mechanism}
         )
@@ -95,6 +96,7 @@ def run_experiment(experiment: Experiment, out: Path, *, progress=None) -> Resul
         summary=pd.DataFrame(summaries),
         timeseries=_tidy(timeseries),
         agents=_tidy(agents),
+        leaderboard=_tidy(boards),
     )
 
 

@@ -20,6 +20,8 @@ class RunResult:
     agents: pd.DataFrame
     mechanism: dict
     """The mechanism's own figures (also in `summary`), for the manifest."""
+    leaderboard: pd.DataFrame
+    """rank, agent, kind, points, badges at the end (empty unless points are given)."""
 
 
 def replicate_seeds(seed: int, replicate: int) -> tuple[np.random.SeedSequence, ...]:
@@ -91,7 +93,19 @@ def simulate(config: ExperimentConfig, replicate: int = 0, *, strict: bool = Fal
     mechanism = model.contract.mechanism.summary()
     summary.update(kind_summary(model))
     summary.update(mechanism)
-    return RunResult(summary, timeseries, agents, mechanism)
+    return RunResult(summary, timeseries, agents, mechanism, leaderboard(model))
+
+
+def leaderboard(model: DecaiModel) -> pd.DataFrame:
+    """The mechanism's final leaderboard; tied points share a rank (1, 2, 2, 4)."""
+    mechanism = model.contract.mechanism
+    board = pd.DataFrame(mechanism.leaderboard(), columns=["agent", "points"])
+    kinds = {agent.name: agent.kind for agent in model.agents}
+    return board.assign(
+        rank=board["points"].rank(method="min", ascending=False).astype("int64"),
+        kind=board["agent"].map(kinds),
+        badges=[len(mechanism.badges(agent)) for agent in board["agent"]],
+    )[["rank", "agent", "kind", "points", "badges"]]
 
 
 def kind_summary(model: DecaiModel) -> dict[str, float]:

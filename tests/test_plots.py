@@ -176,3 +176,86 @@ def test_write_plots_sweep(tmp_path):
         "headline_point1.png",
     ]
     assert all(p.exists() and p.stat().st_size > 0 for p in paths)
+
+
+# --- gamified runs: points where balances would be ------------------------------------
+
+HONEST_POINTS = {0: [0, 50, 100], 1: [0, 60, 120], 2: [0, 40, 110]}
+ATTACKER_POINTS = [0, 5, 15]
+
+
+def make_points_run():
+    """make_run's accuracy with balances that never move and points that grow."""
+    ts, ag, sm = make_run()
+    honest = ag["agent"] == "honest-0"
+    index = (ag["time_days"] * 2).astype(int)  # days 0, 0.5, 1 -> 0, 1, 2
+    points = [
+        HONEST_POINTS[r][i] if h else ATTACKER_POINTS[i]
+        for r, i, h in zip(ag["replicate"], index, honest, strict=True)
+    ]
+    return ts, ag.assign(balance=10_000, points=points), sm
+
+
+def lines_by_label_on(ax) -> dict:
+    return {line.get_label(): line for line in ax.get_lines()}
+
+
+def all_lines(fig: Figure) -> dict:
+    return {line.get_label(): line for ax in fig.axes for line in ax.get_lines()}
+
+
+def test_points_replace_balances_when_only_points_change():
+    fig = headline_plot(*make_points_run())
+    ax, points_ax = fig.axes
+    assert ax.get_ylabel() == "Percent" and points_ax.get_ylabel() == "Points"
+    assert ax.get_title() == "Points & accuracy on the hidden test set"
+
+    on_points_axis = {line.get_label(): line for line in points_ax.get_lines()}
+    assert set(on_points_axis) == {"honest-0 points", "attacker-0 points"}
+    honest = on_points_axis["honest-0 points"]
+    assert list(honest.get_ydata()) == pytest.approx([0, 50, 110])  # absolute, mean of 3
+    assert list(on_points_axis["attacker-0 points"].get_ydata()) == pytest.approx([0, 5, 15])
+    assert not any("balance" in label for label in all_lines(fig))
+
+    accuracy = lines_by_label_on(ax)["Accuracy on hidden test set"]
+    assert accuracy.get_ydata()[0] == pytest.approx(100 * np.mean([0.5, 0.6, 0.7]))
+    assert "Accuracy trained on all data: 79.5%" in lines_by_label_on(ax)
+    assert ax.get_ylim() == (0, 100)
+    low, high = points_ax.get_ylim()
+    assert low == 0 and high >= 120  # the top of the honest band fits
+    # The points ticks fall on the accuracy axis's grid lines (0, 20, ..., 100).
+    assert len(points_ax.get_yticks()) == 6
+    legend = {text.get_text() for text in fig.legends[0].get_texts()}
+    assert {"honest-0 points", "attacker-0 points", "Accuracy on hidden test set"} <= legend
+
+
+def test_balances_stay_when_money_moves_even_with_points():
+    ts, ag, sm = make_run()
+    ag = ag.assign(points=ag["balance"] // 10)  # points and money both change
+    fig = headline_plot(ts, ag, sm)
+    assert len(fig.axes) == 1
+    assert {"honest-0 balance", "attacker-0 balance"} <= set(lines_by_label(fig))
+
+
+def test_balances_stay_when_no_points_are_earned():
+    ts, ag, sm = make_run()
+    fig = headline_plot(ts, ag.assign(balance=500, points=0), sm)
+    assert len(fig.axes) == 1
+    assert lines_by_label(fig)["honest-0 balance"].get_ydata()[-1] == pytest.approx(100.0)
+    assert fig.axes[0].get_title() == "Balances & accuracy on the hidden test set"
+
+
+def test_points_per_kind_with_many_agents():
+    ts, ag, sm = make_points_run()
+    extra = [ag[ag["agent"] == "honest-0"].assign(agent=f"honest-{i}") for i in range(1, 13)]
+    ag = pd.concat([ag, *extra], ignore_index=True)
+    lines = all_lines(headline_plot(ts, ag, sm))
+    assert list(lines["honest points (mean of 13 agents)"].get_ydata()) == pytest.approx(
+        [0, 50, 110]
+    )
+    assert "adversarial points (mean of 1 agent)" in lines
+
+
+def test_write_plots_points_run(tmp_path):
+    paths = write_plots(tmp_path, *make_points_run())
+    assert paths[0].read_bytes().startswith(b"\x89PNG")
