@@ -150,13 +150,14 @@ class Contributor(Account):
         """
         claims = self._claims
         contributions = self.contract.contributions
-        refund_opens = self.contract.mechanism.refund_opens
+        mechanism = self.contract.mechanism
         while claims and claims[0][0] <= now:
             _, contribution_id = heapq.heappop(claims)
-            opens = refund_opens(contributions[contribution_id])
+            contribution = contributions[contribution_id]
+            opens = mechanism.refund_opens(contribution)
             if opens is not None and opens > now:
                 heapq.heappush(claims, (opens, contribution_id))
-            else:
+            elif mechanism.claimable(contribution):
                 self._try(self.contract.refund, contribution_id)
 
     def report_bad_data(self, now: float) -> None:

@@ -106,6 +106,10 @@ class Gamified(Mechanism):
         """Whether a report could still earn points (before the model's and time's checks)."""
         return not self.judged(contribution)
 
+    def claimable(self, contribution: Contribution) -> bool:
+        """Whether a validation could still earn points (no deposit is ever held)."""
+        return not self.judged(contribution)
+
     def settled(self, now: float) -> bool:
         """No contribution is left that could still earn points."""
         contributions = self.contract.contributions if self.contract else []

@@ -98,18 +98,18 @@ def _list(args) -> int:
     load_plugins()
     print("datasets:")
     for name, description in DATASETS.items():
-        print(f"  {name:<16} {description}")
+        print(f"  {name:<18} {description}")
     print("models:")
     for name, learner in LEARNERS.items():
-        print(f"  {name:<16} {learner.__doc__.strip().splitlines()[0]}")
+        print(f"  {name:<18} {learner.__doc__.strip().splitlines()[0]}")
     print("mechanisms:")
     for name, mechanism in sorted(MECHANISMS.items()):
-        print(f"  {name:<16} {mechanism.description}")
+        print(f"  {name:<18} {mechanism.description}")
     print("agent kinds and strategies:")
     for name, behaviour in sorted(BEHAVIOURS.items()):
-        print(f"  {name:<16} {behaviour.description}")
+        print(f"  {name:<18} {behaviour.description}")
         for strategy, description in behaviour.strategies.items():
-            print(f"    {strategy:<14} {description}")
+            print(f"    {strategy:<16} {description}")
     return 0
 
 

@@ -65,6 +65,10 @@ class Mechanism(ABC):
         """(account, points) of every participant, most points first (gamified)."""
         return []
 
+    def claimable(self, contribution: "Contribution") -> bool:
+        """Whether the submitter's refund call could still pay or earn anything."""
+        return contribution.remaining > 0
+
     def reportable(self, contribution: "Contribution") -> bool:
         """Whether a report of this contribution could still pay or earn anything."""
         return contribution.remaining > 0

@@ -1,0 +1,75 @@
+"""The bounty provider: runs a prediction market (mechanisms/prediction_market.py).
+
+It holds the hidden test set, pays the bounty, commits to the test set's portions by hash,
+reveals the portion the contract draws, and later ends the market, reveals the rest and
+has the rewards processed. It does nothing else: it never contributes or claims.
+
+Its actions take precedence over contributors' at the same instant (Priority.HIGH), and
+it acts at the moment the market may end by length at the latest, so the rewards are in
+before any contributor's claim falls due (see `PredictionMarket.refund_opens`).
+"""
+
+import numpy as np
+from mesa.time import Priority
+
+from agents.base import Account
+from sim.config import ConfigError
+from sim.registry import register_behaviour
+
+
+@register_behaviour
+class BountyProvider(Account):
+    kind = "bounty_provider"
+    description = "funds a prediction market, commits to its test set and moves it along"
+
+    def __init__(self, model, name, group):
+        super().__init__(model, name, group)
+        self.market = self.contract.mechanism
+        portions = self.market.params.test_portions
+        if len(model.split.y_test) < portions:
+            raise ConfigError(
+                f"mechanism.test_portions: {portions} portions need at least as many test "
+                f"samples, the test set has {len(model.split.y_test)}"
+            )
+        self.portions: list[tuple[np.ndarray, np.ndarray, bytes]] = []
+        """Each portion's rows, labels and the secret salt of its hash."""
+
+    def start(self) -> None:
+        self.model.schedule_event(self.act, at=self.model.time, priority=Priority.HIGH)
+
+    def act(self) -> None:
+        now = self.model.time
+        if self.market.phase == "initialization":
+            self.open_market()
+        elif self.market.can_end(now):
+            self.settle_market()
+        if self.market.phase == "participation":
+            at = min(now + self.next_wait(), self.market.end_by_length())
+            self.model.schedule_event(self.act, at=at, priority=Priority.HIGH)
+
+    def open_market(self) -> None:
+        """Cut the test set into salted portions, commit, pay the bounty, reveal the drawn one."""
+        rng = self.model.rng
+        X, y = self.model.split.X_test, self.model.split.y_test
+        parts = np.array_split(rng.permutation(len(y)), self.market.params.test_portions)
+        self.portions = [(X[part], y[part], rng.bytes(32)) for part in parts]
+        hashes = [self.market.commitment(*portion) for portion in self.portions]
+        self.contract.call(
+            self.name,
+            "initialize_market",
+            self.market.params.bounty,
+            commitments=hashes,
+            rng=rng,
+        )
+        self.reveal(self.market.first_portion)
+
+    def settle_market(self) -> None:
+        self.contract.call(self.name, "end_market")
+        for index in range(len(self.portions)):
+            if index != self.market.first_portion:
+                self.reveal(index)
+        self.contract.call(self.name, "process_rewards")
+
+    def reveal(self, index: int) -> None:
+        X, y, salt = self.portions[index]
+        self.contract.call(self.name, "reveal_portion", index=index, X=X, y=y, salt=salt)
