@@ -576,3 +576,47 @@ def test_non_utf8_config_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError) as info:
         Experiment.from_file(path)
     assert str(path) in str(info.value)
+
+
+# --- several mechanisms in one config ---------------------------------------------------
+
+
+def test_mechanism_tables_feed_a_sweep_over_the_kind(raw):
+    raw["mechanism"] = {
+        "kind": "dtr",
+        "dtr": {"cost_weight": 7},
+        "gamified": {"points_per_validation": 3},
+    }
+    raw["sweep"] = {"mechanism.kind": ["dtr", "gamified", "none"]}
+    points = Experiment(raw, "exp.toml").points
+    dtr, gamified, none = (config.mechanism.params() for _, config in points)
+    assert dtr.cost_weight == 7 and dtr.take_window_days == 9  # table + defaults
+    assert gamified.points_per_validation == 3
+    assert none.model_dump() == {}
+
+
+def test_flat_keys_belong_to_the_selected_kind_and_override_its_table(raw):
+    raw["mechanism"] = {"kind": "dtr", "cost_weight": 3, "dtr": {"cost_weight": 7}}
+    assert Experiment(raw).config.mechanism.params().cost_weight == 3
+    raw["sweep"] = {"mechanism.kind": ["dtr", "none"]}
+    message = error_of(raw)
+    assert message.startswith("exp.toml: mechanism.cost_weight: unknown key")
+    assert "mechanism.kind" in message  # names the sweep point that failed
+
+
+def test_an_unknown_key_in_a_mechanism_table_names_the_table(raw):
+    raw["mechanism"] = {"kind": "none", "dtr": {"cost_weght": 1}}
+    assert error_of(raw) == "exp.toml: mechanism.dtr.cost_weght: unknown key"
+    raw["mechanism"] = {"kind": "dtr", "gamified": 5}
+    assert error_of(raw).startswith("exp.toml: mechanism.gamified: must be a table")
+
+
+def test_the_resolved_config_keeps_every_table_with_its_defaults(raw):
+    raw["mechanism"] = {"kind": "gamified", "cost_weight": 2} | {"dtr": {}}
+    assert error_of(raw) == "exp.toml: mechanism.cost_weight: unknown key"
+    raw["mechanism"] = {"kind": "gamified", "dtr": {"cost_weight": 2}}
+    resolved = Experiment(raw).config.resolved()["mechanism"]
+    assert resolved["kind"] == "gamified"
+    assert resolved["dtr"]["cost_weight"] == 2 and "min_deposit" in resolved["dtr"]
+    assert resolved["gamified"]["points_per_validation"] == 10
+    assert Experiment({**raw, "mechanism": resolved}).config == Experiment(raw).config

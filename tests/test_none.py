@@ -1,0 +1,48 @@
+"""The open baseline: free adds straight into the model, nothing else."""
+
+import numpy as np
+import pytest
+
+from mechanisms.none import Open
+from sim.contract import CollaborativeTrainer
+from sim.ledger import Ledger, Rejected
+from sim.params import Params
+
+
+class RecordingLearner:
+    def __init__(self):
+        self.updates = []
+
+    def predict(self, x):
+        return 0
+
+    def update(self, x, y):
+        self.updates.append(y)
+
+
+@pytest.fixture
+def contract():
+    ledger = Ledger(strict=True)
+    ledger.open_account("a", 100)
+    return CollaborativeTrainer(
+        ledger, RecordingLearner(), Open(Params()), np.zeros((5, 1)), clock=lambda: 10.0
+    )
+
+
+def test_adds_are_free_and_train_the_model_at_once(contract):
+    for sample in range(3):
+        contract.add_data("a", 0, sample, 1)
+    assert contract.learner.updates == [1, 1, 1]  # even in the same second
+    assert contract.ledger.balances == {"a": 100, "contract": 0, "fees": 0}
+    assert [tx.call for tx in contract.ledger.log] == ["add_data"] * 3
+
+
+def test_nothing_can_be_refunded_reported_or_charged(contract):
+    contract.add_data("a", 0, 0, 1)
+    with pytest.raises(Rejected, match="no refunds"):
+        contract.refund("a", 0)
+    with pytest.raises(Rejected, match="no reports"):
+        contract.report("a", 0)
+    with pytest.raises(Rejected, match="no prediction fees"):
+        contract.predict("a", 5, np.zeros(1))
+    assert contract.ledger.balances["a"] == 100
