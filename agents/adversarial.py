@@ -16,8 +16,8 @@ the model memorises its flips).
 from pydantic import Field
 
 from agents.base import Contributor
-from sim.config import ConfigError, KeyedError
-from sim.params import Params
+from sim.config import ConfigError
+from sim.params import KeyedError, Params
 from sim.registry import register_behaviour
 
 

@@ -11,11 +11,10 @@ from collections import Counter
 
 from pydantic import Field, model_validator
 
-from sim.config import KeyedError
 from sim.contract import Contribution
 from sim.ledger import Rejected, Transfer
 from sim.mechanism import DAY, Mechanism
-from sim.params import Params
+from sim.params import Params, require_longer
 from sim.registry import register_mechanism
 
 
@@ -27,12 +26,7 @@ class DTRParams(Params):
 
     @model_validator(mode="after")
     def _take_after_refund(self):
-        if self.take_window_days <= self.refund_window_days:
-            raise KeyedError(
-                "take_window_days",
-                f"must be longer than refund_window_days ({self.refund_window_days}), "
-                f"got {self.take_window_days}",
-            )
+        require_longer(self, "take_window_days", than="refund_window_days")
         return self
 
 

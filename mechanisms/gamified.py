@@ -24,11 +24,10 @@ from collections import Counter
 
 from pydantic import Field, model_validator
 
-from sim.config import KeyedError
 from sim.contract import Contribution
 from sim.ledger import Rejected, Transfer
 from sim.mechanism import DAY, Mechanism
-from sim.params import Params
+from sim.params import KeyedError, Params, require_longer
 from sim.registry import register_mechanism
 
 
@@ -52,12 +51,7 @@ class GamifiedParams(Params):
 
     @model_validator(mode="after")
     def _check(self):
-        if self.expiry_window_days <= self.refund_window_days:
-            raise KeyedError(
-                "expiry_window_days",
-                f"must be longer than refund_window_days ({self.refund_window_days}), "
-                f"got {self.expiry_window_days}",
-            )
+        require_longer(self, "expiry_window_days", than="refund_window_days")
         thresholds = self.badge_thresholds
         if any(threshold <= 0 for threshold in thresholds):
             raise KeyedError("badge_thresholds", f"must be positive, got {thresholds}")

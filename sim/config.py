@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.learners import LEARNERS, make_learner
-from sim.params import Params
+from sim.params import KeyedError, Params
 from sim.registry import MECHANISMS, behaviour_class, mechanism_class
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
@@ -22,15 +22,6 @@ BUNDLED_DATASETS = {"breast_cancer": 2, "digits": 10, "wine": 3, "iris": 3}
 
 class ConfigError(ValueError):
     """A bad config: the message is one line naming the key or file."""
-
-
-class KeyedError(ValueError):
-    """Raised inside a validator to blame a key below the validated section."""
-
-    def __init__(self, key: str, message: str):
-        super().__init__(f"{key}: {message}")
-        self.key = key
-        self.message = message
 
 
 def _registered(lookup, name: str, key: str) -> type:

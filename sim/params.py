@@ -9,3 +9,19 @@ from pydantic import BaseModel, ConfigDict
 
 class Params(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class KeyedError(ValueError):
+    """Raised inside a validator to blame a key below the validated section."""
+
+    def __init__(self, key: str, message: str):
+        super().__init__(f"{key}: {message}")
+        self.key = key
+        self.message = message
+
+
+def require_longer(params: Params, key: str, than: str) -> None:
+    """A window `key` that must end after the window `than` (e.g. take after refund)."""
+    longer, shorter = getattr(params, key), getattr(params, than)
+    if longer <= shorter:
+        raise KeyedError(key, f"must be longer than {than} ({shorter}), got {longer}")

@@ -7,6 +7,19 @@ from sim.model import DecaiModel
 from sim.simulation import make_split, replicate_seeds
 
 
+class ScriptedLearner:
+    """A model that 'predicts' the label written in a sample's only feature."""
+
+    def __init__(self):
+        self.updates = []
+
+    def predict(self, x):
+        return int(x[0])
+
+    def update(self, x, y):
+        self.updates.append(y)
+
+
 def small_config(cost_weight=20, attackers=1, attacker_reports=True, **experiment):
     """The default experiment's shape on a smaller pool (2,880 samples)."""
     raw = {

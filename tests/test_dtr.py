@@ -5,24 +5,12 @@ import copy
 
 import numpy as np
 import pytest
+from scenarios import ScriptedLearner
 
 from mechanisms.dtr import DepositRefundTake, DTRParams
 from sim.contract import CollaborativeTrainer
 from sim.ledger import Ledger, Rejected
 from sim.mechanism import DAY
-
-
-class ScriptedLearner:
-    """A model that 'predicts' the label written in a sample's only feature."""
-
-    def __init__(self):
-        self.updates = []
-
-    def predict(self, x):
-        return int(x[0])
-
-    def update(self, x, y):
-        self.updates.append(y)
 
 
 class Chain:

@@ -5,7 +5,7 @@ import copy
 
 import numpy as np
 import pytest
-from scenarios import build, small_config
+from scenarios import ScriptedLearner, build, small_config
 
 from mechanisms.gamified import Gamified, GamifiedParams
 from sim.config import ConfigError, validate
@@ -16,19 +16,6 @@ from sim.registry import mechanism_class
 from sim.simulation import simulate
 
 START = 1_000
-
-
-class EchoLearner:
-    """A model that 'predicts' the label written in a sample's only feature."""
-
-    def __init__(self):
-        self.updates = []
-
-    def predict(self, x):
-        return int(x[0])
-
-    def update(self, x, y):
-        self.updates.append(y)
 
 
 class Chain:
@@ -43,7 +30,7 @@ class Chain:
         samples = np.array([[1 - i % 2] for i in range(10)], dtype=float)
         self.mechanism = Gamified(GamifiedParams(**params))
         self.contract = CollaborativeTrainer(
-            self.ledger, EchoLearner(), self.mechanism, samples, clock=lambda: self.now
+            self.ledger, ScriptedLearner(), self.mechanism, samples, clock=lambda: self.now
         )
 
     def add(self, sender, sample, label, at):

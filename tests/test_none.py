@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scenarios import ScriptedLearner
 
 from mechanisms.none import Open
 from sim.contract import CollaborativeTrainer
@@ -9,23 +10,12 @@ from sim.ledger import Ledger, Rejected
 from sim.params import Params
 
 
-class RecordingLearner:
-    def __init__(self):
-        self.updates = []
-
-    def predict(self, x):
-        return 0
-
-    def update(self, x, y):
-        self.updates.append(y)
-
-
 @pytest.fixture
 def contract():
     ledger = Ledger(strict=True)
     ledger.open_account("a", 100)
     return CollaborativeTrainer(
-        ledger, RecordingLearner(), Open(Params()), np.zeros((5, 1)), clock=lambda: 10.0
+        ledger, ScriptedLearner(), Open(Params()), np.ones((5, 1)), clock=lambda: 10.0
     )
 
 
