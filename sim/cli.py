@@ -1,7 +1,9 @@
 """The `decai` command: run, validate, list and plot experiments.
 
 Every user error (a bad key, a bad value, a missing file) is one line on stderr naming
-what is wrong, with exit status 2, and nothing written.
+what is wrong, with exit status 2, and nothing written. `decai run` exits 1 when some run
+raised (the results hold the others; the manifest has each error and traceback), and 130
+on Ctrl-C (what finished is kept: `decai run --resume DIR` does the rest).
 """
 
 import argparse
@@ -13,10 +15,27 @@ from sim.datasets import DATASETS, DatasetError
 from sim.learners import LEARNERS
 from sim.registry import BEHAVIOURS, MECHANISMS, load_plugins
 from sim.results import ResultsError, load_results
-from sim.runner import check_data, planned_runs, run_experiment
+from sim.runner import (
+    ExecutorError,
+    Interrupted,
+    RunsFailed,
+    check_data,
+    make_executor,
+    missing_runs,
+    open_unfinished,
+    planned_runs,
+    resume_experiment,
+    run_experiment,
+)
 
 DEFAULT_EXPERIMENT = Path("experiments/default.toml")
-USER_ERRORS = (ConfigError, DatasetError, ResultsError)
+
+
+class UsageError(ValueError):
+    """Options that do not go together."""
+
+
+USER_ERRORS = (ConfigError, DatasetError, ResultsError, ExecutorError, UsageError)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,13 +52,33 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run an experiment config and write its results")
-    run.add_argument("file", nargs="?", type=Path, default=DEFAULT_EXPERIMENT, metavar="FILE")
-    run.add_argument("--out", type=Path, default=Path("results"), help="results folder root")
+    run.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help=f"default: {DEFAULT_EXPERIMENT}"
+    )
+    run.add_argument("--out", type=Path, help="results folder root (default: results)")
     run.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key"
     )
     run.add_argument("--dry-run", action="store_true", help="print the runs, run nothing")
     run.add_argument("--quiet", action="store_true", help="print only the results folder")
+    run.add_argument(
+        "--jobs", "-j", type=int, metavar="N", help="worker processes (default: 1, in-process)"
+    )
+    run.add_argument(
+        "--executor",
+        choices=["processes", "dask"],
+        default="processes",
+        help="local worker processes, or a Dask cluster (default: processes)",
+    )
+    run.add_argument(
+        "--scheduler", metavar="ADDRESS", help="the Dask scheduler (default: a local cluster)"
+    )
+    run.add_argument(
+        "--resume",
+        type=Path,
+        metavar="DIR",
+        help="finish an interrupted results folder: run only what is missing",
+    )
     run.set_defaults(command=_run)
 
     validate = commands.add_parser("validate", help="check a config without running it")
@@ -57,22 +96,47 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args) -> int:
-    experiment = Experiment.from_file(args.file, args.set)
-    runs = planned_runs(experiment)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs: must be at least 1 (got {args.jobs})")
+    if args.scheduler and args.executor != "dask":
+        raise UsageError("--scheduler needs --executor dask")
+    if args.resume:
+        given = [
+            flag
+            for flag, value in (("FILE", args.file), ("--set", args.set), ("--out", args.out))
+            if value
+        ]
+        if given:
+            raise UsageError(f"--resume runs the folder's own config: drop {', '.join(given)}")
+        experiment, _ = open_unfinished(args.resume)
+        runs = missing_runs(args.resume, experiment)
+    else:
+        experiment = Experiment.from_file(args.file or DEFAULT_EXPERIMENT, args.set)
+        runs = planned_runs(experiment)
     if args.dry_run:
         for point, replicate in runs:
             overrides = experiment.points[point][0]
             print(f"point {point} replicate {replicate} {overrides or ''}".rstrip())
         return 0
 
-    def progress(done: int) -> None:
-        if not args.quiet and sys.stderr.isatty():
-            print(f"\rrun {done}/{len(runs)}", end="", file=sys.stderr, flush=True)
-
-    results = run_experiment(experiment, args.out, progress=progress)
+    progress = sys.stderr.isatty() and not args.quiet
+    try:
+        with make_executor(args.jobs, args.executor, args.scheduler) as executor:
+            if args.resume:
+                results = resume_experiment(args.resume, executor=executor, progress=progress)
+            else:
+                out = args.out or Path("results")
+                results = run_experiment(experiment, out, executor=executor, progress=progress)
+    except Interrupted as stop:
+        print(f"decai: {stop}; finish with: decai run --resume {stop.path}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # before the results folder was made
+        print("decai: interrupted", file=sys.stderr)
+        return 130
+    except RunsFailed as error:
+        print(f"decai: error: {error}", file=sys.stderr)
+        return 1
     if not args.quiet:
-        if sys.stderr.isatty():
-            print(file=sys.stderr)
         columns = [
             "final_accuracy",
             "full_data_accuracy",
@@ -84,7 +148,23 @@ def _run(args) -> int:
         by = ["point", *experiment.swept_keys]
         print(results.summary.groupby(by)[shown].mean().round(3).to_string())
     print(results.path)
+    if results.failed:
+        _report_failures(results)
+        return 1
     return 0
+
+
+def _report_failures(results, shown: int = 10) -> None:
+    failed, total = results.failed, len(results.manifest["runs"])
+    lines = [f"decai: {len(failed)} of {total} runs failed:"]
+    lines += [f"  point {r['point']} replicate {r['replicate']}: {r['error']}" for r in failed]
+    if len(failed) > shown:
+        lines[shown + 1 :] = [f"  ... and {len(failed) - shown} more"]
+    lines.append(
+        f"the results hold the other runs; tracebacks are in {results.path / 'manifest.json'}; "
+        f"run the failed ones again with: decai run --resume {results.path}"
+    )
+    print("\n".join(lines), file=sys.stderr)
 
 
 def _validate(args) -> int:

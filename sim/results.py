@@ -1,18 +1,28 @@
-"""The results folder of one run of a config: writing it whole, and reading it back.
+"""The results folder of one run of a config: its files, written durably, and reading it back.
 
-    <out>/<name>/<timestamp>/  config.toml  manifest.json  summary.csv
-                               timeseries.parquet  agents.parquet  plots/
+    <out>/<name>/<timestamp>/
+      config.toml  manifest.json    written first; the manifest is rewritten after each run
+      runs/p<point>-r<replicate>/   each run's own part, written as soon as it finishes:
+        timeseries.parquet  agents.parquet  leaderboard.parquet  summary.json (last)
+      summary.csv  timeseries.parquet  agents.parquet  leaderboard.csv  plots/
+                                    assembled from the parts, sorted by (point, replicate),
+                                    once no run is left to do
 
-A folder is written under a hidden temporary name and renamed when complete, so a
-crash never leaves a half-written results folder behind.
+Every file is written under a temporary name and renamed, so a crash or Ctrl-C leaves
+whole files or none, and `decai run --resume` can tell which runs are done. The manifest's
+`finished` is set last: until then the folder is unfinished and `load_results` says so.
 """
 
 import json
+import os
 import shutil
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -20,6 +30,8 @@ from sim import plots
 from sim.sweep_plots import write_sweep_plots
 
 FILES = ("config.toml", "manifest.json", "summary.csv", "timeseries.parquet", "agents.parquet")
+FRAMES = ("timeseries", "agents", "leaderboard")
+"""The tables of a run's part, each a parquet file beside the part's summary.json."""
 
 
 class ResultsError(ValueError):
@@ -45,6 +57,40 @@ class Results:
     def write_plots(self) -> list[Path]:
         return draw_plots(self.path, self.manifest, self.summary, self.timeseries, self.agents)
 
+    @property
+    def failed(self) -> list[dict]:
+        """The manifest entries of the runs that raised (with `error` and `traceback`)."""
+        return [run for run in self.manifest["runs"] if run["status"] == "failed"]
+
+
+@dataclass
+class Run:
+    """One (point, replicate): its summary row and tables keyed by point and replicate, or
+    the error it raised. What a worker sends back, and what a part folder holds."""
+
+    point: int
+    replicate: int
+    seconds: float
+    summary: dict | None = None
+    mechanism: dict | None = None
+    timeseries: pd.DataFrame | None = None
+    agents: pd.DataFrame | None = None
+    leaderboard: pd.DataFrame | None = None
+    error: str | None = None
+    traceback: str | None = None
+
+    def entry(self) -> dict:
+        """The run's line in the manifest."""
+        entry = {"point": self.point, "replicate": self.replicate}
+        if self.error is None:
+            return entry | {"status": "done", "seconds": self.seconds, "mechanism": self.mechanism}
+        return entry | {
+            "status": "failed",
+            "seconds": self.seconds,
+            "error": self.error,
+            "traceback": self.traceback,
+        }
+
 
 def draw_plots(path: Path, manifest: dict, summary, timeseries, agents) -> list[Path]:
     """The headline plot of each point, and a comparison plot per swept key."""
@@ -63,46 +109,148 @@ def new_results_dir(out: Path, name: str) -> Path:
     return path
 
 
-def write_results(
-    path: Path,
-    *,
-    config_toml: str,
-    manifest: dict,
-    summary: pd.DataFrame,
-    timeseries: pd.DataFrame,
-    agents: pd.DataFrame,
-    leaderboard: pd.DataFrame,
-) -> Results:
-    """Write every file and the plots into a temporary folder, then rename it to `path`."""
-    partial = path.with_name(f".{path.name}.partial")
-    partial.mkdir(parents=True)
+# --- writing, one file at a time ----------------------------------------------------------
+
+
+def _atomic(target: Path, write: Callable[[Path], object]) -> None:
+    """`write(temporary path)`, then rename it to `target`: whole or not there at all."""
+    temporary = target.with_name(f".{target.name}.tmp")
     try:
-        (partial / "config.toml").write_text(config_toml)
-        (partial / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n")
-        summary.to_csv(partial / "summary.csv", index=False)
-        timeseries.to_parquet(partial / "timeseries.parquet", index=False)
-        agents.to_parquet(partial / "agents.parquet", index=False)
-        if not leaderboard.empty:
-            leaderboard.to_csv(partial / "leaderboard.csv", index=False)
-        draw_plots(partial, manifest, summary, timeseries, agents)
-        partial.rename(path)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
+        write(temporary)
+        os.replace(temporary, target)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def _json(value) -> str:
+    def plain(item):  # numpy scalars (from the mechanisms' and kinds' figures)
+        if isinstance(item, np.generic):
+            return item.item()
+        raise TypeError(f"{type(item).__name__} is not JSON serializable")
+
+    return json.dumps(value, indent=2, default=plain) + "\n"
+
+
+def write_text(target: Path, text: str) -> None:
+    _atomic(target, lambda temporary: temporary.write_text(text))
+
+
+def write_manifest(path: Path, manifest: dict) -> None:
+    write_text(path / "manifest.json", _json(manifest))
+
+
+def start_results(path: Path, config_toml: str, manifest: dict) -> None:
+    """Create the folder with its config.toml and first manifest (every run pending)."""
+    (path / "runs").mkdir(parents=True)
+    write_text(path / "config.toml", config_toml)
+    write_manifest(path, manifest)
+
+
+def part_dir(path: Path, point: int, replicate: int) -> Path:
+    return path / "runs" / f"p{point}-r{replicate}"
+
+
+def write_part(path: Path, run: Run) -> None:
+    """A finished run's tables, then its summary.json: the part is complete once that exists."""
+    folder = part_dir(path, run.point, run.replicate)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in FRAMES:
+        _atomic(folder / f"{name}.parquet", getattr(run, name).to_parquet)
+    meta = {
+        "point": run.point,
+        "replicate": run.replicate,
+        "seconds": run.seconds,
+        "mechanism": run.mechanism,
+        "summary": run.summary,
+    }
+    write_text(folder / "summary.json", _json(meta))
+
+
+def read_part(path: Path, point: int, replicate: int) -> Run | None:
+    """The run's part as written, or None if it is missing, truncated or corrupt."""
+    folder = part_dir(path, point, replicate)
+    try:
+        meta = json.loads((folder / "summary.json").read_text())
+        frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in FRAMES}
+        if (meta["point"], meta["replicate"]) != (point, replicate):
+            return None
+        return Run(point, replicate, meta["seconds"], meta["summary"], meta["mechanism"], **frames)
+    except Exception:  # whatever reading a damaged file raises: the run is redone
+        return None
+
+
+def write_final(path: Path, manifest: dict, runs: list[Run]) -> "Results":
+    """Assemble the finished runs' parts into the final tables and plots; mark it finished.
+
+    Everything is drawn in a hidden folder and moved in at the end, so the final files are
+    whole ones, and the same for every executor, since `runs` are in (point, replicate) order.
+    """
+    summary = pd.DataFrame([run.summary for run in runs])
+    tables = {name: _tidy([getattr(run, name) for run in runs]) for name in FRAMES}
+    stage = path / ".final.tmp"
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir()
+    try:
+        summary.to_csv(stage / "summary.csv", index=False)
+        tables["timeseries"].to_parquet(stage / "timeseries.parquet", index=False)
+        tables["agents"].to_parquet(stage / "agents.parquet", index=False)
+        if not tables["leaderboard"].empty:
+            tables["leaderboard"].to_csv(stage / "leaderboard.csv", index=False)
+        draw_plots(stage, manifest, summary, tables["timeseries"], tables["agents"])
+        if (path / "plots").exists():  # from an earlier assembly: replaced as a whole
+            (path / "plots").rename(stage / "old-plots")
+        (stage / "plots").rename(path / "plots")
+        (path / "leaderboard.csv").unlink(missing_ok=True)
+        for name in ("leaderboard.csv", "agents.parquet", "timeseries.parquet", "summary.csv"):
+            if (stage / name).exists():
+                os.replace(stage / name, path / name)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+    manifest["finished"] = time.time()
+    write_manifest(path, manifest)
     return load_results(path)
+
+
+def _tidy(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Concatenate runs with `point, replicate` first (empty tables are left out)."""
+    frames = [frame for frame in frames if not frame.empty] or frames[:1]
+    tidy = pd.concat(frames, ignore_index=True)
+    return tidy[["point", "replicate", *tidy.columns.drop(["point", "replicate"])]]
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def open_results(path: Path) -> tuple[str, dict]:
+    """(config.toml text, manifest) of a results folder, finished or not."""
+    missing = [name for name in FILES[:2] if not (path / name).is_file()]
+    if missing:
+        raise ResultsError(f"{path}: not a results folder (missing {', '.join(missing)})")
+    try:
+        return (path / "config.toml").read_text(), json.loads((path / "manifest.json").read_text())
+    except (OSError, ValueError) as error:
+        raise ResultsError(f"{path}: cannot read results: {error}") from None
 
 
 def load_results(path: str | Path) -> Results:
     """Read a results folder written by `decai run`."""
     path = Path(path)
+    resume = f"; finish it with: decai run --resume {path}"
     missing = [name for name in FILES if not (path / name).is_file()]
     if missing:
-        raise ResultsError(f"{path}: not a results folder (missing {', '.join(missing)})")
+        unfinished = (path / "runs").is_dir() and (path / "manifest.json").is_file()
+        raise ResultsError(
+            f"{path}: {'unfinished' if unfinished else 'not a'} results folder "
+            f"(missing {', '.join(missing)}){resume if unfinished else ''}"
+        )
+    config, manifest = open_results(path)
+    if manifest.get("finished") is None:
+        raise ResultsError(f"{path}: unfinished results folder (being resumed?){resume}")
     try:
         return Results(
             path=path,
-            config=(path / "config.toml").read_text(),
-            manifest=json.loads((path / "manifest.json").read_text()),
+            config=config,
+            manifest=manifest,
             summary=pd.read_csv(path / "summary.csv"),
             timeseries=pd.read_parquet(path / "timeseries.parquet"),
             agents=pd.read_parquet(path / "agents.parquet"),

@@ -1,25 +1,74 @@
-"""Runs every (sweep point, replicate) of an experiment and writes one results folder."""
+"""Runs every (sweep point, replicate) of an experiment, on any executor, into one results
+folder (laid out in sim.results), durably: each run is written as soon as it finishes, a
+run that raises is recorded and the sweep goes on, and an unfinished folder is resumed.
 
+One runner serves every executor: in-process (none), a local process pool (`--jobs N`), a
+Dask cluster (`--executor dask`). Each run's seeds depend only on (seed, replicate) and the
+final tables are assembled in (point, replicate) order, so all give the same results.
+"""
+
+import multiprocessing
+import os
 import platform
 import time
+import tomllib
+import traceback
+from collections.abc import Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from contextlib import closing, contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 import tomli_w
+from tqdm import tqdm
 
-from sim.config import ConfigError, Experiment
+from sim.config import ConfigError, Experiment, ExperimentConfig
 from sim.learners import LEARNERS
 from sim.model import DecaiModel
-from sim.results import Results, new_results_dir, write_results
+from sim.results import (
+    Results,
+    ResultsError,
+    Run,
+    new_results_dir,
+    open_results,
+    read_part,
+    start_results,
+    write_final,
+    write_manifest,
+    write_part,
+)
 from sim.simulation import make_split, simulate
 
 PACKAGES = ("decai-sim", "mesa", "numpy", "pandas", "scikit-learn", "pydantic", "pyarrow")
 
 
+class ExecutorError(RuntimeError):
+    """An executor that cannot be had: Dask not installed, a scheduler not reachable."""
+
+
+class RunsFailed(RuntimeError):
+    """Every run raised: there is nothing to assemble (the manifest has each error)."""
+
+    def __init__(self, path: Path, failed: list[dict]):
+        first = failed[0]
+        super().__init__(
+            f"all {len(failed)} runs failed (point {first['point']} replicate "
+            f"{first['replicate']}: {first['error']}); see {path / 'manifest.json'}"
+        )
+        self.path = path
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during a sweep: the finished runs are kept, `resume_experiment(path)` ends it."""
+
+    def __init__(self, path: Path, done: int, total: int):
+        super().__init__(f"interrupted after {done} of {total} runs")
+        self.path, self.done, self.total = path, done, total
+
+
 def planned_runs(experiment: Experiment) -> list[tuple[int, int]]:
-    """(point, replicate) pairs in the order they are run."""
+    """(point, replicate) pairs in the order they are submitted (and assembled)."""
     return [
         (point, replicate)
         for point, (_, config) in enumerate(experiment.points)
@@ -53,33 +102,114 @@ def check_data(experiment: Experiment) -> None:
             raise ConfigError(f"{experiment.source}: {error}") from None
 
 
-def run_experiment(experiment: Experiment, out: Path, *, progress=None) -> Results:
-    """Run everything, then write `<out>/<name>/<timestamp>/` whole."""
-    check_data(experiment)
-    name = experiment.config.experiment.name
-    path = new_results_dir(Path(out), name)
-    summaries, timeseries, agents, boards, runs = [], [], [], [], []
-    started = time.time()
-    for point, replicate in planned_runs(experiment):
-        overrides, config = experiment.points[point]
-        tic = time.perf_counter()
-        result = simulate(config, replicate)
-        seconds = time.perf_counter() - tic
-        keys = {"point": point, "replicate": replicate}
-        summaries.append({**keys, "seed": config.experiment.seed, **overrides, **result.summary})
-        timeseries.append(result.timeseries.assign(**keys))
-        agents.append(result.agents.assign(**keys))
-        boards.append(result.leaderboard.assign(**keys))
-        runs.append(
-            {**keys, "status": "done", "seconds": round(seconds, 3), "mechanism": result.mechanism}
-        )
-        if progress:
-            progress(len(runs))
+# --- one run, in whichever process the executor picks ---------------------------------------
 
+
+def run_one(config: ExperimentConfig, point: int, replicate: int, overrides: dict) -> Run:
+    """Simulate one (point, replicate); an exception comes back as a failed Run."""
+    keys = {"point": point, "replicate": replicate}
+    tic = time.perf_counter()
+    try:
+        result = simulate(config, replicate)
+    except Exception as error:
+        seconds = round(time.perf_counter() - tic, 3)
+        message = f"{type(error).__name__}: {error}"
+        return Run(**keys, seconds=seconds, error=message, traceback=traceback.format_exc())
+    return Run(
+        **keys,
+        seconds=round(time.perf_counter() - tic, 3),
+        summary={**keys, "seed": config.experiment.seed, **overrides, **result.summary},
+        mechanism=result.mechanism,
+        timeseries=result.timeseries.assign(**keys),
+        agents=result.agents.assign(**keys),
+        leaderboard=result.leaderboard.assign(**keys),
+    )
+
+
+def limit_threads() -> None:
+    """One BLAS/OpenMP thread per worker process: the workers are the parallelism."""
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[variable] = "1"
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
+
+
+@contextmanager
+def make_executor(
+    jobs: int | None = None, kind: str = "processes", scheduler: str | None = None
+) -> Iterator[Executor | None]:
+    """None (run in-process) for one local job, else a process pool of `jobs` workers, or
+    with kind "dask" a Dask client's executor: the cluster at `scheduler`, or a local one
+    of `jobs` (default 2) single-threaded worker processes."""
+    if kind == "dask":
+        with _dask_executor(jobs or 2, scheduler) as executor:
+            yield executor
+    elif jobs and jobs > 1:
+        pool = ProcessPoolExecutor(
+            max_workers=jobs,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=limit_threads,
+        )
+        try:
+            yield pool
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    else:
+        yield None
+
+
+@contextmanager
+def _dask_executor(jobs: int, scheduler: str | None) -> Iterator[Executor]:
+    try:
+        from dask.distributed import Client, LocalCluster
+    except ImportError:
+        raise ExecutorError(
+            "--executor dask needs Dask distributed: pip install 'decai-sim[dask]'"
+        ) from None
+    cluster = None
+    try:
+        if scheduler:
+            client = Client(scheduler)
+        else:
+            cluster = LocalCluster(
+                n_workers=jobs,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=":0",  # any free port: never "port 8787 is in use"
+            )
+            client = Client(cluster)
+    except (OSError, ValueError) as error:
+        if cluster is not None:
+            cluster.close()
+        what = f"connect to the Dask scheduler {scheduler}" if scheduler else "start Dask"
+        raise ExecutorError(f"cannot {what}: {error}") from None
+    try:
+        client.run(limit_threads)
+        yield client.get_executor(pure=False)
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# --- a sweep ------------------------------------------------------------------------------
+
+
+def run_experiment(
+    experiment: Experiment, out: Path, *, executor: Executor | None = None, progress=False
+) -> Results:
+    """Run every (point, replicate) into a new `<out>/<name>/<timestamp>/` and return it.
+
+    With no executor the runs are done here, one after the other. The folder is created
+    only after the config's data has been checked, so bad input writes nothing.
+    """
+    check_data(experiment)
+    path = new_results_dir(Path(out), experiment.config.experiment.name)
     manifest = {
-        "name": name,
-        "started": started,
-        "finished": time.time(),
+        "name": experiment.config.experiment.name,
+        "started": time.time(),
+        "finished": None,
         "versions": {"python": platform.python_version()}
         | {package: version(package) for package in PACKAGES},
         "seed_entropy": experiment.config.experiment.seed,
@@ -87,20 +217,112 @@ def run_experiment(experiment: Experiment, out: Path, *, progress=None) -> Resul
         "swept_keys": experiment.swept_keys,
         "sweep_mode": experiment.mode,
         "points": [overrides for overrides, _ in experiment.points],
-        "runs": runs,
+        "runs": [
+            {"point": point, "replicate": replicate, "status": "pending"}
+            for point, replicate in planned_runs(experiment)
+        ],
     }
-    return write_results(
-        path,
-        config_toml=tomli_w.dumps(experiment.config.resolved()),
-        manifest=manifest,
-        summary=pd.DataFrame(summaries),
-        timeseries=_tidy(timeseries),
-        agents=_tidy(agents),
-        leaderboard=_tidy(boards),
+    start_results(path, tomli_w.dumps(experiment.config.resolved()), manifest)
+    return _sweep(path, experiment, manifest, executor, progress)
+
+
+def open_unfinished(path: str | Path) -> tuple[Experiment, dict]:
+    """The experiment and manifest of a results folder, to resume it."""
+    path = Path(path)
+    config, manifest = open_results(path)
+    try:
+        raw = tomllib.loads(config)
+    except tomllib.TOMLDecodeError as error:
+        raise ResultsError(f"{path / 'config.toml'}: cannot read config: {error}") from None
+    experiment = Experiment(raw, str(path / "config.toml"))
+    if [overrides for overrides, _ in experiment.points] != manifest.get("points"):
+        raise ResultsError(f"{path}: config.toml does not give the sweep points of manifest.json")
+    return experiment, manifest
+
+
+def missing_runs(path: Path, experiment: Experiment) -> list[tuple[int, int]]:
+    """The runs whose part is missing or does not read back cleanly."""
+    return [key for key in planned_runs(experiment) if read_part(path, *key) is None]
+
+
+def resume_experiment(
+    path: str | Path, *, executor: Executor | None = None, progress=False
+) -> Results:
+    """Run what an interrupted (or partly failed) sweep left undone, then assemble it all.
+
+    Runs whose part reads back cleanly are kept as they are; the rest (never run, failed, or
+    with a truncated or corrupt file) are run again. The result equals an uninterrupted run.
+    """
+    path = Path(path)
+    experiment, manifest = open_unfinished(path)
+    check_data(experiment)
+    manifest["finished"] = None
+    manifest["resumed"] = [*manifest.get("resumed", []), time.time()]
+    return _sweep(path, experiment, manifest, executor, progress)
+
+
+def _sweep(
+    path: Path, experiment: Experiment, manifest: dict, executor: Executor | None, progress
+) -> Results:
+    planned = planned_runs(experiment)
+    entries = {}
+    for point, replicate in planned:
+        part = read_part(path, point, replicate)
+        pending = {"point": point, "replicate": replicate, "status": "pending"}
+        entries[point, replicate] = part.entry() if part else pending
+    manifest["runs"] = list(entries.values())
+    write_manifest(path, manifest)
+
+    todo = [key for key, entry in entries.items() if entry["status"] != "done"]
+    bar = tqdm(
+        total=len(planned), initial=len(planned) - len(todo), unit="run", disable=not progress
     )
+    failed = 0
+    try:
+        with bar, closing(_execute(experiment, todo, executor)) as finished:
+            for run in finished:
+                if run.error is None:
+                    write_part(path, run)
+                else:
+                    failed += 1
+                    bar.set_postfix(failed=failed)
+                entries[run.point, run.replicate] = run.entry()
+                manifest["runs"] = list(entries.values())
+                write_manifest(path, manifest)
+                bar.update()
+
+            done = [key for key, entry in entries.items() if entry["status"] == "done"]
+            if not done:
+                raise RunsFailed(path, list(entries.values()))
+            runs = [read_part(path, *key) for key in done]
+            if None in runs:
+                raise ResultsError(f"{path}: a finished run's files changed during the sweep")
+            bar.set_description("writing the results")
+            return write_final(path, manifest, runs)
+    except KeyboardInterrupt:
+        done = sum(entry["status"] == "done" for entry in entries.values())
+        raise Interrupted(path, done, len(planned)) from None
 
 
-def _tidy(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Concatenate runs with `point, replicate` first."""
-    tidy = pd.concat(frames, ignore_index=True)
-    return tidy[["point", "replicate", *tidy.columns.drop(["point", "replicate"])]]
+def _execute(
+    experiment: Experiment, todo: list[tuple[int, int]], executor: Executor | None
+) -> Iterator[Run]:
+    """The runs of `todo`, each as soon as it finishes (in whatever order)."""
+    work = [(experiment.points[p][1], p, r, experiment.points[p][0]) for p, r in todo]
+    if executor is None:
+        for item in work:
+            yield run_one(*item)
+        return
+    futures = {executor.submit(run_one, *item): item for item in work}
+    try:
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except Exception as error:  # the worker died, or its result could not come back
+                _, point, replicate, _ = futures[future]
+                message = f"{type(error).__name__}: {error}"
+                trace = "".join(traceback.format_exception(error))
+                yield Run(point, replicate, 0.0, error=message, traceback=trace)
+    finally:
+        for future in futures:
+            future.cancel()

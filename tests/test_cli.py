@@ -125,6 +125,11 @@ def test_run_writes_exactly_one_timestamped_folder(first_run, results_dir):
         "timeseries.parquet",
         "agents.parquet",
         "plots",
+        "runs",  # each run's own part files, written as it finished (for --resume)
+    }
+    assert {p.name for p in (results_dir / "runs").iterdir()} == {
+        f"p{point}-r{replicate}"
+        for point, replicate in itertools.product(range(len(WINDOWS)), range(REPLICATES))
     }
 
 
