@@ -12,6 +12,7 @@ can look like a result when it is only noise, and the band shows how far to trus
 
 from __future__ import annotations
 
+import io
 from itertools import cycle
 from pathlib import Path
 
@@ -267,35 +268,55 @@ def _plot_agent_lines(ax, df: pd.DataFrame, value: str, what: str) -> None:
         )
 
 
+def headline_files(
+    timeseries: pd.DataFrame,
+    agents: pd.DataFrame,
+    summary: pd.DataFrame,
+    point: int,
+    names: list[str],
+) -> dict[str, bytes]:
+    """One point's headline plot rendered into each named file's format (by suffix).
+
+    Rendering returns bytes rather than writing files, so a worker process (or a Dask
+    worker with no shared disk) can draw it and only the main process writes.
+    """
+    fig = headline_plot(timeseries, agents, summary, point=point)
+    files = {}
+    for name in names:
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=Path(name).suffix[1:], dpi=DPI)
+        files[name] = buffer.getvalue()
+    fig.clear()
+    return files
+
+
 def write_plots(
     results_dir: Path,
     timeseries: pd.DataFrame,
     agents: pd.DataFrame,
     summary: pd.DataFrame,
+    *,
+    map=map,
 ) -> list[Path]:
-    """Write the headline plot into ``results_dir/plots``; return the paths written.
+    """Write the headline plots into ``results_dir/plots``; return the paths written.
 
     ``headline.png`` and ``headline.svg`` show the first point (point 0): PNG to glance at,
-    SVG for papers. A sweep also gets ``headline_point<k>.png`` for every point.
+    SVG for papers. A sweep also gets ``headline_point<k>.png`` for every point. Points are
+    drawn with ``map`` (an executor's map draws them in parallel).
     """
     out = Path(results_dir) / "plots"
     out.mkdir(parents=True, exist_ok=True)
     points = sorted(
         {int(p) for df in (timeseries, agents, summary) for p in df["point"].unique()}
     ) or [0]
-    written: list[Path] = []
-
-    fig = headline_plot(timeseries, agents, summary, point=points[0])
-    for name in ("headline.png", "headline.svg"):
-        fig.savefig(out / name, dpi=DPI)
-        written.append(out / name)
-    fig.clear()
-
+    names = {points[0]: ["headline.png", "headline.svg"]}
     if len(points) > 1:
         for k in points:
-            fig = headline_plot(timeseries, agents, summary, point=k)
-            path = out / f"headline_point{k}.png"
-            fig.savefig(path, dpi=DPI)
-            fig.clear()
-            written.append(path)
+            names.setdefault(k, []).append(f"headline_point{k}.png")
+    frames = [[df[df["point"] == k] for k in names] for df in (timeseries, agents, summary)]
+    written: list[Path] = []
+    for files in map(headline_files, *frames, list(names), list(names.values())):
+        for name, data in files.items():
+            (out / name).write_bytes(data)
+            written.append(out / name)
     return written

@@ -92,9 +92,9 @@ class Run:
         }
 
 
-def draw_plots(path: Path, manifest: dict, summary, timeseries, agents) -> list[Path]:
-    """The headline plot of each point, and a comparison plot per swept key."""
-    written = plots.write_plots(path, timeseries, agents, summary)
+def draw_plots(path: Path, manifest: dict, summary, timeseries, agents, *, map=map) -> list[Path]:
+    """The headline plot of each point (drawn with `map`), and the plots per swept key."""
+    written = plots.write_plots(path, timeseries, agents, summary, map=map)
     return written + write_sweep_plots(path, summary, manifest.get("swept_keys", []))
 
 
@@ -179,7 +179,7 @@ def read_part(path: Path, point: int, replicate: int) -> Run | None:
         return None
 
 
-def write_final(path: Path, manifest: dict, runs: list[Run]) -> "Results":
+def write_final(path: Path, manifest: dict, runs: list[Run], *, map=map) -> "Results":
     """Assemble the finished runs' parts into the final tables and plots; mark it finished.
 
     Everything is drawn in a hidden folder and moved in at the end, so the final files are
@@ -196,7 +196,7 @@ def write_final(path: Path, manifest: dict, runs: list[Run]) -> "Results":
         tables["agents"].to_parquet(stage / "agents.parquet", index=False)
         if not tables["leaderboard"].empty:
             tables["leaderboard"].to_csv(stage / "leaderboard.csv", index=False)
-        draw_plots(stage, manifest, summary, tables["timeseries"], tables["agents"])
+        draw_plots(stage, manifest, summary, tables["timeseries"], tables["agents"], map=map)
         if (path / "plots").exists():  # from an earlier assembly: replaced as a whole
             (path / "plots").rename(stage / "old-plots")
         (stage / "plots").rename(path / "plots")

@@ -298,7 +298,7 @@ def _sweep(
             if None in runs:
                 raise ResultsError(f"{path}: a finished run's files changed during the sweep")
             bar.set_description("writing the results")
-            return write_final(path, manifest, runs)
+            return write_final(path, manifest, runs, map=executor.map if executor else map)
     except KeyboardInterrupt:
         done = sum(entry["status"] == "done" for entry in entries.values())
         raise Interrupted(path, done, len(planned)) from None
