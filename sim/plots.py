@@ -204,17 +204,7 @@ def headline_plot(
         fontsize=15,
         pad=10 + 13 * (1 + subtitle.count("\n")),
     )
-    ax.annotate(
-        subtitle,
-        (0.5, 1.0),
-        xycoords="axes fraction",
-        xytext=(0, 4),
-        textcoords="offset points",
-        ha="center",
-        va="bottom",
-        fontsize=10,
-        color="dimgray",
-    )
+    add_subtitle(ax, subtitle, fontsize=10)
     # Outside the axes, so it can never hide a line however the run turned out.
     fig.legend(loc="outside right upper", fontsize=10, frameon=False)
     return fig
@@ -266,6 +256,21 @@ def _plot_agent_lines(ax, df: pd.DataFrame, value: str, what: str) -> None:
             linewidth=2,
             label=f"{agent} {what}",
         )
+
+
+def add_subtitle(ax, text: str, fontsize: float = 9) -> None:
+    """A grey line of small print just above the axes, under the title."""
+    ax.annotate(
+        text,
+        (0.5, 1.0),
+        xycoords="axes fraction",
+        xytext=(0, 4),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=fontsize,
+        color="dimgray",
+    )
 
 
 def headline_files(

@@ -23,7 +23,7 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from sim.plots import DPI, KIND_COLOURS, band
+from sim.plots import DPI, KIND_COLOURS, add_subtitle, band
 
 KIND_ROI = {kind: f"{kind}_roi" for kind in ("honest", "lazy", "adversarial")}
 
@@ -158,21 +158,6 @@ def _run_count(counts: pd.Series, pooled: Sequence[str]) -> str:
     return f"{high} {what}" if low == high else f"{low}-{high} {what}"
 
 
-def _subtitle(ax, text: str) -> None:
-    """A grey line of small print just above the axes, under the title."""
-    ax.annotate(
-        text,
-        (0.5, 1.0),
-        xycoords="axes fraction",
-        xytext=(0, 4),
-        textcoords="offset points",
-        ha="center",
-        va="bottom",
-        fontsize=9,
-        color="dimgray",
-    )
-
-
 def _line_colours(summary: pd.DataFrame, by: str, n: int) -> list:
     """Ordered values get shades of one colour map (blue to yellow: no green or red, the
     kinds' colours), categories distinct colours."""
@@ -271,7 +256,7 @@ def metric_plot(
     ax.set_ylabel(metric_label(metric), fontsize=12)
     title = metric_label(metric).rsplit(" (", 1)[0]
     ax.set_title(f"{title} vs {key_axis(x)[0].lower()}", fontsize=14, pad=22)
-    _subtitle(
+    add_subtitle(
         ax,
         f"mean of {_run_count(counts, pooled)} per point{_pooled_note(pooled)}; "
         "shaded: 95% confidence band",
@@ -385,7 +370,7 @@ def heatmap(
     note = f"mean of {_run_count(counts, pooled)} per cell{_pooled_note(pooled)}"
     if diverging:
         note = "blue: honest agents earned more, red: attackers did; " + note
-    _subtitle(ax, note)
+    add_subtitle(ax, note)
     return fig
 
 

@@ -1,5 +1,7 @@
 """Shared by test_config.py and test_cli.py: one small experiment that runs in well under 1 s."""
 
+from pathlib import Path
+
 import pytest
 
 SMALL_TOML = """\
@@ -51,3 +53,15 @@ mean_wait_hours = 2
 def small_toml() -> str:
     """A valid config: synthetic data, 3 honest agents and 1 label-flipping attacker, no sweep."""
     return SMALL_TOML
+
+
+SWEEP = '\n[sweep]\n"mechanism.refund_window_days" = [0.5, 1]\n'
+"""Two sweep points over the refund window, added to the small config."""
+
+
+@pytest.fixture(scope="module")
+def config_file(tmp_path_factory, small_toml) -> Path:
+    """The small config with a two-point sweep, as a file."""
+    path = tmp_path_factory.mktemp("config") / "small.toml"
+    path.write_text(small_toml + SWEEP)
+    return path

@@ -26,7 +26,6 @@ from sim.datasets import DATASETS
 from sim.learners import LEARNERS
 from sim.registry import BEHAVIOURS, MECHANISMS, load_plugins
 
-SWEEP = '\n[sweep]\n"mechanism.refund_window_days" = [0.5, 1]\n'
 WINDOWS = [0.5, 1.0]
 REPLICATES = 2
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ(-\d+)?$")
@@ -56,13 +55,6 @@ def run_quietly(argv: list[str]) -> tuple[int, str]:
     with contextlib.redirect_stdout(out):
         status = main(argv)
     return status, out.getvalue()
-
-
-@pytest.fixture(scope="module")
-def config_file(tmp_path_factory, small_toml) -> Path:
-    path = tmp_path_factory.mktemp("config") / "small.toml"
-    path.write_text(small_toml + SWEEP)
-    return path
 
 
 @pytest.fixture(scope="module")

@@ -27,16 +27,8 @@ from sim.runner import (
 )
 from sim.simulation import simulate
 
-SWEEP = '\n[sweep]\n"mechanism.refund_window_days" = [0.5, 1]\n'
 ALL_RUNS = [(0, 0), (0, 1), (1, 0), (1, 1)]
 FINAL = ("summary.csv", "timeseries.parquet", "agents.parquet", "plots")
-
-
-@pytest.fixture(scope="module")
-def config_file(tmp_path_factory, small_toml) -> Path:
-    path = tmp_path_factory.mktemp("config") / "small.toml"
-    path.write_text(small_toml + SWEEP)
-    return path
 
 
 @pytest.fixture(scope="module")
