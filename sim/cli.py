@@ -92,6 +92,12 @@ def _parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="(re)draw the plots of a results folder")
     plot.add_argument("results_dir", type=Path, metavar="RESULTS_DIR")
     plot.set_defaults(command=_plot)
+
+    docs = commands.add_parser("docs", help="write docs/configs.md from the config schema")
+    docs.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if docs/configs.md is stale"
+    )
+    docs.set_defaults(command=_docs)
     return parser
 
 
@@ -196,6 +202,18 @@ def _list(args) -> int:
 def _plot(args) -> int:
     for path in load_results(args.results_dir).write_plots():
         print(path)
+    return 0
+
+
+def _docs(args) -> int:
+    from sim import docs
+
+    if args.check:
+        if docs.reference_is_current():
+            return 0
+        print(f"decai: {docs.CONFIGS_MD} is out of date: run `decai docs`", file=sys.stderr)
+        return 1
+    print(docs.write_reference())
     return 0
 
 
