@@ -418,46 +418,49 @@ def comparison_plot(summary: pd.DataFrame, key: str, *, pooled: Sequence[str] = 
     return fig
 
 
-def write_sweep_plots(results_dir: Path, summary: pd.DataFrame, keys: list[str]) -> list[Path]:
-    """The sweep plots, as PNG and SVG in `plots/`; returns the paths written.
+def sweep_figures(summary: pd.DataFrame, keys: list[str]) -> dict[str, Figure]:
+    """The sweep plots as Figures keyed by file stem (what `write_sweep_plots` saves).
 
     Per swept key: `compare_<key>` (boxes) if it is non-numeric or has few values;
     if numeric, `final_accuracy_vs_<key>` and `roi_vs_<key>` (lines, one per value of
     the other key when there are exactly two). With two or more keys, heatmaps over the
     first two: `heatmap_final_accuracy` and `heatmap_honest_minus_adversarial_roi`.
     """
-    folder = Path(results_dir) / "plots"
-    folder.mkdir(parents=True, exist_ok=True)
     summary = with_roi_gap(summary)
     keys = [key for key in keys if key in summary.columns]
-    written: list[Path] = []
-
-    def save(fig: Figure, stem: str) -> None:
-        for suffix in (".png", ".svg"):
-            fig.savefig(folder / f"{stem}{suffix}", dpi=DPI)
-            written.append(folder / f"{stem}{suffix}")
-
+    drawn: dict[str, Figure] = {}
     for key in keys:
         slug = key.replace(".", "_")
         values = key_values(summary, key)
         numeric = is_numeric(summary[key])
         others = [k for k in keys if k != key and crossed(summary, key, k)]
         if not numeric or len(values) <= FEW_VALUES:
-            save(comparison_plot(summary, key, pooled=others), f"compare_{slug}")
+            drawn[f"compare_{slug}"] = comparison_plot(summary, key, pooled=others)
         if numeric and len(values) >= 2:
             by = others[0] if len(keys) == 2 and others else None
             pooled = [] if by else others
-            save(
-                metric_plot(summary, key, "final_accuracy", by, pooled=pooled),
-                f"final_accuracy_vs_{slug}",
+            drawn[f"final_accuracy_vs_{slug}"] = metric_plot(
+                summary, key, "final_accuracy", by, pooled=pooled
             )
             if roi_kinds(summary):
-                save(roi_plot(summary, key, by, pooled=pooled), f"roi_vs_{slug}")
+                drawn[f"roi_vs_{slug}"] = roi_plot(summary, key, by, pooled=pooled)
 
     if len(keys) >= 2 and crossed(summary, keys[0], keys[1]):
         x, y, rest = keys[0], keys[1], keys[2:]
         pooled = [k for k in rest if crossed(summary, x, k) or crossed(summary, y, k)]
-        save(heatmap(summary, x, y, "final_accuracy", pooled=pooled), "heatmap_final_accuracy")
+        drawn["heatmap_final_accuracy"] = heatmap(summary, x, y, "final_accuracy", pooled=pooled)
         if summary[ROI_GAP].notna().any():
-            save(heatmap(summary, x, y, ROI_GAP, pooled=pooled), f"heatmap_{ROI_GAP}")
+            drawn[f"heatmap_{ROI_GAP}"] = heatmap(summary, x, y, ROI_GAP, pooled=pooled)
+    return drawn
+
+
+def write_sweep_plots(results_dir: Path, summary: pd.DataFrame, keys: list[str]) -> list[Path]:
+    """The sweep plots, as PNG and SVG in `plots/`; returns the paths written."""
+    folder = Path(results_dir) / "plots"
+    folder.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for stem, fig in sweep_figures(summary, keys).items():
+        for suffix in (".png", ".svg"):
+            fig.savefig(folder / f"{stem}{suffix}", dpi=DPI)
+            written.append(folder / f"{stem}{suffix}")
     return written

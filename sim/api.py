@@ -1,0 +1,155 @@
+"""The Python API, for notebooks and scripts: run a config in-process and get its results.
+
+    import sim
+
+    results = sim.run("experiments/default.toml", experiment__replicates=2)
+    results.summary                     # tidy DataFrames: summary, timeseries, agents
+    results.headline_plot()             # matplotlib Figures, as `decai run` draws them
+    sim.figures(results)                # every plot `decai run` writes, by file stem
+
+`sim.run` writes the same results folder as `decai run` and returns what
+`sim.load_results(folder)` returns for it.
+"""
+
+import copy
+import sys
+import warnings
+from collections.abc import Iterator, Mapping
+from concurrent.futures import Executor
+from contextlib import contextmanager, nullcontext
+from pathlib import Path
+from typing import Any
+
+from matplotlib.figure import Figure
+
+from sim import sweep_plots
+from sim.config import ConfigError, Experiment, read_toml, set_key
+from sim.results import Results
+from sim.runner import make_executor, run_experiment
+
+DEFAULT_OUT = Path("results")
+"""Where `run` writes by default, relative to the working directory, as `decai run` does
+(in Jupyter: a `results/` folder beside the notebook)."""
+
+
+def override_key(name: str) -> str:
+    """A keyword argument's name as a dotted config key: `mechanism__kind` is `mechanism.kind`."""
+    return name.replace("__", ".")
+
+
+def run(
+    config: str | Path | Mapping[str, Any],
+    *,
+    out: str | Path | None = None,
+    jobs: int = 1,
+    executor: Executor | None = None,
+    overrides: Mapping[str, Any] | None = None,
+    progress: bool = False,
+    **keys: Any,
+) -> Results:
+    """Run an experiment here, in this process (and `jobs` workers), like `decai run`.
+
+    config:    a TOML file (str or Path), or a config as a dict (the TOML's tables as
+               nested dicts, `agents` a list of dicts; it is copied, never changed).
+    **keys:    overrides, as `decai run --set KEY=VALUE`, with each dot of the key written
+               as a double underscore, and Python values (no TOML parsing):
+                   sim.run(path, mechanism__refund_window_days=3, experiment__replicates=2,
+                           agents__attacker__count=2,               # the group "attacker"
+                           sweep__mechanism__kind=["dtr", "none"])  # adds a swept key
+    overrides: the same as a mapping of dotted keys, for keys that read better dotted, or
+               that are not identifiers: `overrides={"sweep.population.attack_rate": [0, .2]}`.
+               Applied after **keys, so a key given both ways takes this value.
+    out:       the results root: the folder is `<out>/<experiment.name>/<timestamp>/`.
+               Default `results` in the working directory (as `decai run`).
+    jobs:      worker processes (`decai run --jobs`): a forkserver process pool that runs only
+               sim's own functions, so neither a notebook nor a script needs an
+               `if __name__ == "__main__":` guard. Same results, to the byte, as jobs=1.
+    executor:  an executor of your own instead (e.g. from `sim.runner.make_executor(4,
+               "dask")`), reused across calls; not together with jobs > 1.
+    progress:  show a progress bar (tqdm, on stderr).
+
+    Returns the results (`sim.results.Results`): `summary`, `timeseries`, `agents` and
+    `leaderboard` DataFrames, `config` (the resolved config as TOML text), `manifest`,
+    `path`, `headline_plot(point)`. Raises `sim.config.ConfigError` for a bad config or
+    override (nothing written), `sim.runner.RunsFailed` if every run raised; if only some
+    did, it warns and `results.failed` lists them.
+    """
+    if executor is not None and jobs > 1:
+        raise ValueError("give jobs or executor, not both")
+    if isinstance(config, str | Path):
+        raw, source = read_toml(Path(config)), str(config)
+    elif isinstance(config, Mapping):
+        raw, source = copy.deepcopy(dict(config)), "config"
+    else:
+        raise TypeError(f"config must be a path or a dict, not {type(config).__name__}")
+    for key, value in [
+        *((override_key(k), v) for k, v in keys.items()),
+        *(overrides or {}).items(),
+    ]:
+        if not key or any(not part for part in key.split(".")):
+            raise ConfigError(f"{source}: {key!r}: not a dotted config key")
+        set_key(raw, key, copy.deepcopy(value))
+    experiment = Experiment(raw, source)
+
+    pool = make_executor(jobs) if executor is None else nullcontext(executor)
+    with pool as running, _workers_skip_main(running is not None):
+        results = run_experiment(
+            experiment,
+            Path(out) if out is not None else DEFAULT_OUT,
+            executor=running,
+            progress=progress,
+        )
+    if results.failed:
+        first = results.failed[0]
+        warnings.warn(
+            f"{len(results.failed)} runs failed (point {first['point']} replicate "
+            f"{first['replicate']}: {first['error']}); see results.failed",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return results
+
+
+@contextmanager
+def _workers_skip_main(active: bool) -> Iterator[None]:
+    """Keep worker processes from importing the caller's `__main__`.
+
+    Spawned and forkserver workers import the main script (as `__mp_main__`) before they
+    run anything; an unguarded script would then run again in each worker. The workers run
+    only sim's functions, so while the pool starts its workers they are told there is no
+    main module to import (as in Jupyter or `python -c`, where there is none anyway).
+    """
+    main = sys.modules.get("__main__")
+    hidden = ("__file__", "__spec__")
+    if not active or main is None:
+        yield
+        return
+    saved = {name: main.__dict__[name] for name in hidden if name in main.__dict__}
+    main.__dict__.pop("__file__", None)
+    main.__spec__ = None  # read, not looked up with a default, by multiprocessing
+    try:
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
+
+
+def figures(results: Results) -> dict[str, Figure]:
+    """Every plot that `decai run` writes into `plots/`, as matplotlib Figures keyed by
+    file stem (`headline`, `headline_point1`, `compare_mechanism_kind`,
+    `heatmap_final_accuracy`, ...), chosen by the same rules as `write_sweep_plots`.
+
+    For one plot, call it directly: `results.headline_plot(point)`, or
+    `sim.sweep_plots.heatmap(results.summary, x, y, metric)`, `metric_plot`, `roi_plot`,
+    `comparison_plot`.
+    """
+    points = sorted(int(p) for p in results.summary["point"].unique()) or [0]
+    drawn = {"headline": results.headline_plot(points[0])}
+    if len(points) > 1:
+        for point in points:
+            drawn[f"headline_point{point}"] = results.headline_plot(point)
+    keys = results.manifest.get("swept_keys", [])
+    return drawn | sweep_plots.sweep_figures(results.summary, keys)
+
+
+__all__ = ["DEFAULT_OUT", "figures", "override_key", "run"]
