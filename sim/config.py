@@ -60,7 +60,7 @@ def _fill_params(section: BaseModel, params_cls: type[Params]) -> None:
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class ExperimentSection(Section):
@@ -149,7 +149,7 @@ class MechanismSection(BaseModel):
     flat keys are folded into the selected kind's table.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
     kind: str = Field("dtr", description="the incentive mechanism")
 
     @model_validator(mode="after")
@@ -172,7 +172,7 @@ class MechanismSection(BaseModel):
 class AgentGroup(BaseModel):
     """Keys every group has, plus its kind's own parameters (e.g. honest `mistake_rate`)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
     name: str = Field(pattern=NAME, description="the group's name; agents are NAME-0, NAME-1, ...")
     kind: str = Field(description="behaviour: honest, adversarial, ...")
     strategy: str | None = Field(None, description="the kind's strategy (default: its first)")

@@ -73,6 +73,10 @@ class CollaborativeTrainer:
         now = self.clock()
         candidate = Contribution(len(self.contributions), x, y, sender, now)
         try:
+            if not 0 <= x < len(self.samples):
+                raise Rejected(f"no sample {x} in the data pool of {len(self.samples)}")
+            if not 0 <= y < self.learner.n_classes:
+                raise Rejected(f"label {y} is not a class (0..{self.learner.n_classes - 1})")
             transfers = self.mechanism.add_data(sender, value, candidate, now)
         except Rejected:
             self.rejections["add_data"] += 1

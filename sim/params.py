@@ -8,7 +8,7 @@ from pydantic import BaseModel, ConfigDict
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class KeyedError(ValueError):

@@ -227,9 +227,15 @@ def open_results(path: Path) -> tuple[str, dict]:
     if missing:
         raise ResultsError(f"{path}: not a results folder (missing {', '.join(missing)})")
     try:
-        return (path / "config.toml").read_text(), json.loads((path / "manifest.json").read_text())
+        config, manifest = (
+            (path / "config.toml").read_text(),
+            json.loads((path / "manifest.json").read_text()),
+        )
     except (OSError, ValueError) as error:
         raise ResultsError(f"{path}: cannot read results: {error}") from None
+    if not isinstance(manifest, dict):
+        raise ResultsError(f"{path}: manifest.json is not a results manifest (not an object)")
+    return config, manifest
 
 
 def load_results(path: str | Path) -> Results:

@@ -10,6 +10,8 @@ from sim.simulation import make_split, replicate_seeds
 class ScriptedLearner:
     """A model that 'predicts' the label written in a sample's only feature."""
 
+    n_classes = 2
+
     def __init__(self):
         self.updates = []
 
