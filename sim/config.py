@@ -269,7 +269,9 @@ class ExperimentConfig(Section):
 
     @model_validator(mode="after")
     def _check(self):
-        if (self.population is None) == (self.agents is None):
+        if self.population is None and self.agents is None:
+            raise KeyedError("agents", "no contributors: give [population] or [[agents]] groups")
+        if self.population is not None and self.agents is not None:
             raise KeyedError("agents", "give either [population] or [[agents]] groups, not both")
         names = [group.name for group in self.groups()]
         duplicated = {name for name in names if names.count(name) > 1}
@@ -280,8 +282,8 @@ class ExperimentConfig(Section):
         classes = self.data.known_classes()
         if self.model.kind == "perceptron" and classes and classes > 2:
             raise KeyedError(
-                "model",
-                f"kind: perceptron is binary but {self.data.dataset} has {classes} classes; "
+                "model.kind",
+                f"perceptron is binary but {self.data.dataset} has {classes} classes; "
                 "use nearest_centroid or naive_bayes",
             )
         return self
@@ -390,8 +392,11 @@ class Experiment:
     def _resolve(self, overrides: dict[str, Any]) -> tuple[dict[str, Any], ExperimentConfig]:
         raw = copy.deepcopy(self.raw)
         raw.pop("sweep", None)
-        for key, value in overrides.items():
-            set_key(raw, key, value)
+        try:
+            for key, value in overrides.items():
+                set_key(raw, key, value)
+        except ConfigError as error:
+            raise ConfigError(f"{self.source}: sweep: {error}") from None
         try:
             return overrides, validate(raw, self.source)
         except ConfigError as error:

@@ -63,6 +63,12 @@ class CollaborativeTrainer:
         """Whether the model now predicts the contribution's label (a free view call)."""
         return self.learner.predict(self.samples[contribution.sample]) == contribution.label
 
+    def check_sender(self, sender: str) -> None:
+        """Calls come from account holders, never from the contract's own accounts (on a
+        chain, a contract cannot send a transaction of its own)."""
+        if sender not in self.ledger.balances or sender in (self.address, self.fee_sink):
+            raise Rejected(f"{sender!r} is not an account that may send calls")
+
     def contribution(self, contribution_id: int) -> Contribution:
         if not 0 <= contribution_id < len(self.contributions):
             raise Rejected(f"no contribution with id {contribution_id}")
@@ -73,6 +79,7 @@ class CollaborativeTrainer:
         now = self.clock()
         candidate = Contribution(len(self.contributions), x, y, sender, now)
         try:
+            self.check_sender(sender)
             if not 0 <= x < len(self.samples):
                 raise Rejected(f"no sample {x} in the data pool of {len(self.samples)}")
             if not 0 <= y < self.learner.n_classes:
@@ -103,6 +110,7 @@ class CollaborativeTrainer:
         """Use the model, paying a fee of `value` as the mechanism says."""
         now = self.clock()
         try:
+            self.check_sender(sender)
             transfers = self.mechanism.predict(sender, value, now)
         except Rejected:
             self.rejections["predict"] += 1
@@ -116,6 +124,7 @@ class CollaborativeTrainer:
         """One of the mechanism's own calls (e.g. a prediction market's `end_market`)."""
         now = self.clock()
         try:
+            self.check_sender(sender)
             if name not in self.mechanism.calls:
                 raise Rejected(f"the {self.mechanism.kind} mechanism has no call {name!r}")
             transfers = getattr(self.mechanism, name)(sender, value, now, **arguments)
@@ -127,6 +136,7 @@ class CollaborativeTrainer:
     def _settle(self, call: str, rule, sender: str, contribution_id: int) -> int:
         now = self.clock()
         try:
+            self.check_sender(sender)
             contribution = self.contribution(contribution_id)
             transfers = rule(sender, contribution, now)
         except Rejected:

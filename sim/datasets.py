@@ -253,7 +253,7 @@ def _synthetic(
             random_state=seed,
         )
     except (ValueError, TypeError) as exc:  # sklearn's parameter validation
-        raise DatasetError(f"synthetic: {_one_line(exc)}") from None
+        raise DatasetError(f"synthetic: {first_line(exc)}") from None
     if binary:
         X = (X > BINARY_THRESHOLD).astype(np.float64)
     return _finish("synthetic", X, y)
@@ -267,7 +267,7 @@ def _from_file(
     try:
         frame = _FILE_READERS[kind](path)
     except (OSError, ValueError) as exc:
-        raise DatasetError(f"cannot read {kind} file {path}: {_one_line(exc)}") from None
+        raise DatasetError(f"cannot read {kind} file {path}: {first_line(exc)}") from None
     if label_column not in frame.columns:
         raise DatasetError(f"{kind} file {path} has no label column {label_column!r}")
     features = frame.drop(columns=label_column)
@@ -323,7 +323,7 @@ def _fixed_point(X: np.ndarray) -> np.ndarray:
     return np.rint(z * FIXED_POINT_SCALE) + 0.0  # + 0.0 turns -0.0 into 0.0
 
 
-def _one_line(exc: Exception) -> str:
+def first_line(exc: Exception) -> str:
     """The first line of a library's error message, so ours stays one line."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__

@@ -27,11 +27,24 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from sim import plots
+from sim.datasets import first_line
 from sim.sweep_plots import write_sweep_plots
 
-FILES = ("config.toml", "manifest.json", "summary.csv", "timeseries.parquet", "agents.parquet")
+TABLES = {"summary": "summary.csv", "timeseries": "timeseries.parquet", "agents": "agents.parquet"}
+FILES = ("config.toml", "manifest.json", *TABLES.values())
 FRAMES = ("timeseries", "agents", "leaderboard")
 """The tables of a run's part, each a parquet file beside the part's summary.json."""
+COLUMNS = {
+    "summary": ("point", "replicate", "final_accuracy", "full_data_accuracy"),
+    "timeseries": ("point", "replicate", "time_days", "metric", "value"),
+    "agents": ("point", "replicate", "time_days", "agent", "kind", "balance", "points"),
+    "leaderboard": (),
+}
+"""Columns each table must have to be assembled and plotted: a file without them is damaged."""
+
+
+def missing_columns(name: str, table: pd.DataFrame) -> list[str]:
+    return [column for column in COLUMNS[name] if column not in table.columns]
 
 
 class ResultsError(ValueError):
@@ -146,6 +159,15 @@ def start_results(path: Path, config_toml: str, manifest: dict) -> None:
     write_manifest(path, manifest)
 
 
+def remove_temporaries(path: Path) -> None:
+    """Delete the half-written temporary files (and staging folder) a killed run left."""
+    for stale in sorted(path.rglob(".*.tmp"), reverse=True):
+        if stale.is_dir():
+            shutil.rmtree(stale)
+        else:
+            stale.unlink()
+
+
 def part_dir(path: Path, point: int, replicate: int) -> Path:
     return path / "runs" / f"p{point}-r{replicate}"
 
@@ -173,6 +195,8 @@ def read_part(path: Path, point: int, replicate: int) -> Run | None:
         meta = json.loads((folder / "summary.json").read_text())
         frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in FRAMES}
         if (meta["point"], meta["replicate"]) != (point, replicate):
+            return None
+        if any(missing_columns(name, frame) for name, frame in frames.items()):
             return None
         return Run(point, replicate, meta["seconds"], meta["summary"], meta["mechanism"], **frames)
     except Exception:  # whatever reading a damaged file raises: the run is redone
@@ -232,7 +256,7 @@ def open_results(path: Path) -> tuple[str, dict]:
             json.loads((path / "manifest.json").read_text()),
         )
     except (OSError, ValueError) as error:
-        raise ResultsError(f"{path}: cannot read results: {error}") from None
+        raise ResultsError(f"{path}: cannot read results: {first_line(error)}") from None
     if not isinstance(manifest, dict):
         raise ResultsError(f"{path}: manifest.json is not a results manifest (not an object)")
     return config, manifest
@@ -252,19 +276,19 @@ def load_results(path: str | Path) -> Results:
     config, manifest = open_results(path)
     if manifest.get("finished") is None:
         raise ResultsError(f"{path}: unfinished results folder (being resumed?){resume}")
+    files = dict(TABLES)
+    if (path / "leaderboard.csv").is_file():
+        files["leaderboard"] = "leaderboard.csv"
     try:
-        return Results(
-            path=path,
-            config=config,
-            manifest=manifest,
-            summary=pd.read_csv(path / "summary.csv"),
-            timeseries=pd.read_parquet(path / "timeseries.parquet"),
-            agents=pd.read_parquet(path / "agents.parquet"),
-            leaderboard=(
-                pd.read_csv(path / "leaderboard.csv")
-                if (path / "leaderboard.csv").is_file()
-                else None
-            ),
-        )
+        tables = {name: _read_table(path / file) for name, file in files.items()}
     except (OSError, ValueError) as error:
-        raise ResultsError(f"{path}: cannot read results: {error}") from None
+        raise ResultsError(f"{path}: cannot read results: {first_line(error)}") from None
+    for name, table in tables.items():
+        if missing := missing_columns(name, table):
+            missing = ", ".join(missing)
+            raise ResultsError(f"{path / files[name]}: not a results table (no {missing})")
+    return Results(path, config, manifest, **tables)
+
+
+def _read_table(file: Path) -> pd.DataFrame:
+    return pd.read_csv(file) if file.suffix == ".csv" else pd.read_parquet(file)

@@ -10,11 +10,12 @@ final tables are assembled in (point, replicate) order, so all give the same res
 import multiprocessing
 import os
 import platform
+import threading
 import time
 import tomllib
 import traceback
 from collections.abc import Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, as_completed
 from contextlib import closing, contextmanager
 from importlib.metadata import version
 from pathlib import Path
@@ -24,6 +25,7 @@ import tomli_w
 from tqdm import tqdm
 
 from sim.config import ConfigError, Experiment, ExperimentConfig
+from sim.datasets import DatasetError
 from sim.learners import LEARNERS
 from sim.model import DecaiModel
 from sim.results import (
@@ -33,6 +35,7 @@ from sim.results import (
     new_results_dir,
     open_results,
     read_part,
+    remove_temporaries,
     start_results,
     write_final,
     write_manifest,
@@ -88,7 +91,10 @@ def check_data(experiment: Experiment) -> None:
         if key in seen:
             continue
         seen.add(key)
-        split = make_split(config, replicate=0)
+        try:
+            split = make_split(config, replicate=0)
+        except DatasetError as error:
+            raise DatasetError(f"{experiment.source}: data.dataset: {error}") from None
         learner = LEARNERS[config.model.kind]
         if learner.binary_only and split.n_classes > 2:
             raise ConfigError(
@@ -135,6 +141,15 @@ def limit_threads() -> None:
     threadpool_limits(1)
 
 
+def start_worker() -> None:
+    """Set up a pool worker: one thread for BLAS, and exit as soon as the sweep's process is
+    gone (killed with SIGKILL, it cannot stop its pool: the workers would idle forever)."""
+    limit_threads()
+    sweep = multiprocessing.parent_process()
+    if sweep is not None:
+        threading.Thread(target=lambda: (sweep.join(), os._exit(1)), daemon=True).start()
+
+
 @contextmanager
 def make_executor(
     jobs: int | None = None, kind: str = "processes", scheduler: str | None = None
@@ -149,7 +164,7 @@ def make_executor(
         pool = ProcessPoolExecutor(
             max_workers=jobs,
             mp_context=multiprocessing.get_context("forkserver"),
-            initializer=limit_threads,
+            initializer=start_worker,
         )
         try:
             yield pool
@@ -251,11 +266,13 @@ def resume_experiment(
     """Run what an interrupted (or partly failed) sweep left undone, then assemble it all.
 
     Runs whose part reads back cleanly are kept as they are; the rest (never run, failed, or
-    with a truncated or corrupt file) are run again. The result equals an uninterrupted run.
+    with a truncated or corrupt file) are run again, and temporary files a killed process
+    left are deleted. The result equals an uninterrupted run.
     """
     path = Path(path)
     experiment, manifest = open_unfinished(path)
     check_data(experiment)
+    remove_temporaries(path)
     manifest["finished"] = None
     manifest["resumed"] = [*manifest.get("resumed", []), time.time()]
     return _sweep(path, experiment, manifest, executor, progress)
@@ -298,10 +315,26 @@ def _sweep(
             if None in runs:
                 raise ResultsError(f"{path}: a finished run's files changed during the sweep")
             bar.set_description("writing the results")
-            return write_final(path, manifest, runs, map=executor.map if executor else map)
+            return write_final(path, manifest, runs, map=_drawing_map(executor))
     except KeyboardInterrupt:
         done = sum(entry["status"] == "done" for entry in entries.values())
         raise Interrupted(path, done, len(planned)) from None
+
+
+def _drawing_map(executor: Executor | None):
+    """The executor's map to draw the plots with, or the built-in one if the executor broke
+    (a worker was killed): the runs are safe on disk, and their plots are drawn here."""
+    if executor is None:
+        return map
+
+    def drawing_map(function, *iterables):
+        iterables = [list(items) for items in iterables]
+        try:
+            return list(executor.map(function, *iterables))
+        except BrokenExecutor:
+            return list(map(function, *iterables))
+
+    return drawing_map
 
 
 def _execute(

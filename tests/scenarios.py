@@ -2,9 +2,10 @@
 
 import numpy as np
 
+import sim.runner
 from sim.config import validate
 from sim.model import DecaiModel
-from sim.simulation import make_split, replicate_seeds
+from sim.simulation import make_split, replicate_seeds, simulate
 
 
 class ScriptedLearner:
@@ -68,3 +69,16 @@ def build(config, replicate=0, strict=True):
     split = make_split(config, replicate)
     _, behaviour = replicate_seeds(config.experiment.seed, replicate)
     return DecaiModel(config, split, rng=np.random.default_rng(behaviour), strict=strict)
+
+
+def count_simulations(monkeypatch, experiment) -> list[tuple[int, int]]:
+    """The (point, replicate) of each run simulated in this process from now on."""
+    calls = []
+    configs = [config for _, config in experiment.points]
+
+    def counting(config, replicate, **kwargs):
+        calls.append((configs.index(config), replicate))
+        return simulate(config, replicate, **kwargs)
+
+    monkeypatch.setattr(sim.runner, "simulate", counting)
+    return calls

@@ -13,6 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from sim import cli
@@ -62,8 +63,12 @@ def test_catalogue_is_complete():
 def test_run_bad_input(case, tmp_path, capsys):
     out = tmp_path / "out"
     args = shlex.split(_header(case, "args"))
-    status = cli.main(["run", str(case.relative_to(ROOT)), "--out", str(out), "--quiet", *args])
-    _assert_one_error_line(status, capsys.readouterr().err, _header(case, "expect"))
+    path = str(case.relative_to(ROOT))
+    status = cli.main(["run", path, "--out", str(out), "--quiet", *args])
+    err = capsys.readouterr().err
+    _assert_one_error_line(status, err, _header(case, "expect"))
+    if not err.startswith("decai: error: --set"):  # else the option is to blame, not the file
+        assert err.startswith(f"decai: error: {path}: "), err
     _assert_nothing_written(out)
 
 
@@ -124,6 +129,16 @@ def _not_results(tmp_path: Path, kind: str) -> Path:
         (path / "manifest.json").write_text("[]")
         for name in ("summary.csv", "timeseries.parquet", "agents.parquet"):
             (path / name).write_text("junk\n")
+    elif kind in ("finished_junk_tables", "finished_other_tables"):
+        (path / "config.toml").write_text(config)
+        (path / "manifest.json").write_text(json.dumps({"finished": 1.0, "runs": []}))
+        other = pd.DataFrame({"a": [1, 2]})
+        other.to_csv(path / "summary.csv", index=False)
+        for name in ("timeseries.parquet", "agents.parquet"):
+            if kind == "finished_junk_tables":
+                (path / name).write_bytes(b"PAR1" + b"\xff" * 64 + b"PAR1")
+            else:
+                other.to_parquet(path / name)
     return path
 
 
@@ -160,6 +175,8 @@ def test_resume_not_a_results_folder(kind, expected, tmp_path, capsys):
         ("a_file", "not a results folder"),
         ("bad_json", "not a results folder"),
         pytest.param("manifest_list_all_files", "manifest.json", id="manifest_list"),
+        ("finished_junk_tables", "cannot read results"),
+        ("finished_other_tables", "summary.csv: not a results table (no point, replicate,"),
     ],
 )
 def test_plot_not_a_results_folder(kind, expected, tmp_path, capsys):

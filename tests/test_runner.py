@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from scenarios import count_simulations
 
 import sim.runner
 from sim.cli import main
@@ -58,29 +59,22 @@ def without_timings(manifest: dict) -> dict:
 
 
 def assert_same_results(folder: Path, expected: Path) -> None:
-    assert (folder / "summary.csv").read_bytes() == (expected / "summary.csv").read_bytes()
-    for name in ("timeseries.parquet", "agents.parquet"):
-        pd.testing.assert_frame_equal(
-            pd.read_parquet(folder / name), pd.read_parquet(expected / name)
-        )
+    """The same files byte for byte (the parts' too), but for the timings in the JSON."""
+    for name in ("summary.csv", "timeseries.parquet", "agents.parquet"):
+        assert (folder / name).read_bytes() == (expected / name).read_bytes(), name
+    for run in ALL_RUNS:
+        parts = [part_dir(f, *run) for f in (folder, expected)]
+        for name in ("timeseries.parquet", "agents.parquet", "leaderboard.parquet"):
+            assert (parts[0] / name).read_bytes() == (parts[1] / name).read_bytes(), name
+        metas = [json.loads((part / "summary.json").read_text()) for part in parts]
+        for meta in metas:
+            del meta["seconds"]
+        assert metas[0] == metas[1]
     assert (folder / "config.toml").read_bytes() == (expected / "config.toml").read_bytes()
     manifests = [json.loads((f / "manifest.json").read_text()) for f in (folder, expected)]
     assert without_timings(manifests[0]) == without_timings(manifests[1])
     plots = [sorted(p.name for p in (f / "plots").iterdir()) for f in (folder, expected)]
     assert plots[0] == plots[1] and "headline.png" in plots[0]
-
-
-def count_simulations(monkeypatch, experiment) -> list[tuple[int, int]]:
-    """The (point, replicate) of each run simulated in this process from now on."""
-    calls = []
-    configs = [config for _, config in experiment.points]
-
-    def counting(config, replicate, **kwargs):
-        calls.append((configs.index(config), replicate))
-        return simulate(config, replicate, **kwargs)
-
-    monkeypatch.setattr(sim.runner, "simulate", counting)
-    return calls
 
 
 @pytest.fixture
@@ -131,8 +125,18 @@ def test_one_job_runs_in_process():
         assert executor is None
 
 
+def test_a_second_run_gives_identical_results(tmp_path, experiment, serial):
+    assert_same_results(run_experiment(experiment, tmp_path).path, serial)
+
+
 def test_two_worker_processes_give_identical_results(tmp_path, experiment, serial, pool):
     results = run_experiment(experiment, tmp_path, executor=pool)
+    assert_same_results(results.path, serial)
+
+
+def test_three_worker_processes_give_identical_results(tmp_path, experiment, serial):
+    with make_executor(3) as executor:
+        results = run_experiment(experiment, tmp_path, executor=executor)
     assert_same_results(results.path, serial)
 
 
@@ -237,8 +241,10 @@ def test_resume_redoes_runs_with_corrupt_part_files(tmp_path, experiment, serial
     parquet.write_bytes(parquet.read_bytes()[: parquet.stat().st_size // 2])
     summary = part_dir(folder, 0, 0) / "summary.json"
     summary.write_text(summary.read_text()[:40])
+    other_table = part_dir(folder, 1, 0) / "timeseries.parquet"  # whole, but not a run's
+    pd.DataFrame({"a": [1]}).to_parquet(other_table)
     resume_experiment(folder)
-    assert sorted(simulated) == [(0, 0), (1, 1)]
+    assert sorted(simulated) == [(0, 0), (1, 0), (1, 1)]
     assert_same_results(folder, serial)
 
 
