@@ -124,7 +124,8 @@ times = st.one_of(
     st.sampled_from([1.0, 60.0, 3600.0, DAY / 2, DAY, 2 * DAY, 8 * DAY, 10 * DAY]),
     st.floats(0, 12 * DAY, allow_nan=False),
 )
-senders = st.sampled_from(ACCOUNTS)
+senders = st.sampled_from(ACCOUNTS * 3 + ("stranger", "contract", "fees"))
+"""Mostly account holders; now and then no account, or the contract's own ones."""
 values = st.one_of(
     st.integers(-5, 120),
     st.sampled_from([-(10**18), -1, 0, START, START + 1, 10**18, 2**64]),
