@@ -368,7 +368,8 @@ def test_a_dataset_column_of_pickled_objects_is_a_clear_error(tmp_path, sentinel
 
     assert not sentinel.exists()
     assert capsys.readouterr().err == (
-        f"decai: error: parquet file {path}: feature column 'x0' is not numeric (dtype object)\n"
+        f"decai: error: {config}: data.dataset: parquet file {path}: "
+        "feature column 'x0' is not numeric (dtype object)\n"
     )
     assert not out.exists()
 
