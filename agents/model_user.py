@@ -1,4 +1,7 @@
-"""Model users: pay a fee per prediction, which the mechanism shares among contributors."""
+"""Model users: use the model, paying a fee per prediction where the mechanism takes one
+(DTR shares it among verified contributors); elsewhere predictions are free."""
+
+import contextlib
 
 from pydantic import Field
 
@@ -9,19 +12,26 @@ from sim.registry import register_behaviour
 
 
 class ModelUserParams(Params):
-    pay_to_call: int = Field(1, ge=0, description="the fee it pays per prediction")
+    pay_to_call: int = Field(1, ge=0, description="the fee it pays per prediction where the mechanism takes fees (dtr)")
 
 
 @register_behaviour
 class ModelUser(Account):
     kind = "model_user"
-    description = "pays pay_to_call per prediction, more often the better the model; never adds"
+    description = (
+        "uses the model more often the better it is, paying pay_to_call per prediction "
+        "where the mechanism takes fees; never adds"
+    )
     Params = ModelUserParams
 
-    def __init__(self, model, name, group):
-        super().__init__(model, name, group)
-        self.predictions = 0
-        """Successful (paid) prediction calls."""
+    @property
+    def predictions(self) -> int:
+        """Successful prediction calls."""
+        return self.contract.stats[self.name]["predictions"]
+
+    @property
+    def fee(self) -> int:
+        return self.params.pay_to_call if self.contract.mechanism.takes_prediction_fees else 0
 
     def act(self) -> None:
         """As in the paper, it uses the model only when it is good: with probability
@@ -30,10 +40,6 @@ class ModelUser(Account):
         if rng.random() < self.model.accuracy:
             X_test = self.model.split.X_test
             x = X_test[int(rng.integers(len(X_test)))]
-            try:
-                self.contract.predict(self.name, self.params.pay_to_call, x)
-            except Rejected:
-                pass
-            else:
-                self.predictions += 1
+            with contextlib.suppress(Rejected):  # it cannot pay: no prediction
+                self.contract.predict(self.name, self.fee, x)
         super().act()

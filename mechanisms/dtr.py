@@ -34,6 +34,7 @@ class DTRParams(Params):
 class DepositRefundTake(Mechanism):
     kind = "dtr"
     description = "Deposit, Refund, Take: deposits refunded when the model agrees, else taken"
+    takes_prediction_fees = True
     Params = DTRParams
 
     def __init__(self, params: DTRParams):

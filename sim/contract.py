@@ -53,7 +53,8 @@ class CollaborativeTrainer:
         self.stats: defaultdict[str, Counter[str]] = defaultdict(Counter)
         """Per account: adds `accepted` and `rejected`, and units `deposited`, `refunded`
         (its own deposits back, leftovers included), `taken` (from others' deposits) and
-        `lost` (of its deposits, to others), and `fees` (prediction fees received)."""
+        `lost` (of its deposits, to others), `fees` (prediction fees received) and
+        `predictions` (prediction calls made)."""
         for account in (address, fee_sink):
             if account not in ledger.balances:
                 ledger.open_account(account)
@@ -116,6 +117,7 @@ class CollaborativeTrainer:
             self.rejections["predict"] += 1
             raise
         self.ledger.commit(now, sender, "predict", transfers)
+        self.stats[sender]["predictions"] += 1
         for _, payee, amount in transfers:
             self.stats[payee]["fees"] += amount
         return self.learner.predict(x)

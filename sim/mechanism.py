@@ -25,6 +25,8 @@ class Mechanism(ABC):
     Params: ClassVar[type[Params]] = Params
     trains_on_add: ClassVar[bool] = True
     """Whether an accepted add updates the model at once."""
+    takes_prediction_fees: ClassVar[bool] = False
+    """Whether using the model costs a fee (else predictions are free)."""
     calls: ClassVar[tuple[str, ...]] = ()
     """Names of the mechanism's own contract calls (methods with the signature
     `(sender, value, now, **arguments) -> transfers`), sent with `contract.call`."""

@@ -17,7 +17,16 @@ from sim.ledger import Ledger
 from sim.mechanism import DAY
 from sim.registry import behaviour_class, mechanism_class
 
-ACCOUNT_STATS = ("accepted", "rejected", "deposited", "refunded", "taken", "lost", "fees")
+ACCOUNT_STATS = (
+    "accepted",
+    "rejected",
+    "deposited",
+    "refunded",
+    "taken",
+    "lost",
+    "fees",
+    "predictions",
+)
 """Per-agent counters the contract keeps (see `CollaborativeTrainer.stats`)."""
 
 

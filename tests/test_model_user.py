@@ -131,3 +131,18 @@ def test_simulate_summarises_a_run_with_model_users():
     assert kinds == {"honest", "adversarial", "model_user"}
     last = result.agents[result.agents["kind"] == "model_user"].groupby("agent").last()
     assert (last["balance"] < 10_000).all() and (last["accepted"] == 0).all()
+    assert (last["predictions"] > 0).all()
+    assert result.summary["model_user_predictions"] == last["predictions"].mean()  # per agent
+
+
+@pytest.mark.parametrize("mechanism", ["gamified", "none"])
+def test_where_the_mechanism_takes_no_fees_the_model_is_used_for_free(mechanism):
+    raw = config(days=4, pay_to_call=7).model_dump(exclude_none=True)
+    raw["mechanism"] = {"kind": mechanism}
+    model = build(validate(raw, "test"), strict=True)
+    model.run()
+    predicts = [tx for tx in model.ledger.log if tx.call == "predict"]
+    assert len(predicts) > 100 and not any(tx.transfers for tx in predicts)
+    for user in users(model):
+        assert user.predictions > 50 and user.balance == user.start_balance
+    assert model.contract.rejections["predict"] == 0
