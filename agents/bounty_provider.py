@@ -1,8 +1,13 @@
 """The bounty provider: runs a prediction market (mechanisms/prediction_market.py).
 
-It holds the hidden test set, pays the bounty, commits to the test set's portions by hash,
+It holds a test set of its own, pays the bounty, commits to the test set's portions by hash,
 reveals the portion the contract draws, and later ends the market, reveals the rest and
 has the rewards processed. It does nothing else: it never contributes or claims.
+
+Its test set is set aside from the end of the contribution pool, so it is drawn like the
+contributors' data but none of them holds it, and it is not the evaluation test set: the
+market selects contributions on the provider's data, and the accuracy the results report
+is measured on data the market never saw.
 
 Its actions take precedence over contributors' at the same instant (Priority.HIGH), and
 it acts at the moment the market may end by length at the latest, so the rewards are in
@@ -25,12 +30,20 @@ class BountyProvider(Account):
     def __init__(self, model, name, group):
         super().__init__(model, name, group)
         self.market = self.contract.mechanism
-        portions = self.market.params.test_portions
-        if len(model.split.y_test) < portions:
+        params = self.market.params
+        size = params.test_samples or len(model.split.y_test)
+        pool = len(model.split.y_pool)
+        if size >= pool:
             raise ConfigError(
-                f"mechanism.test_portions: {portions} portions need at least as many test "
-                f"samples, the test set has {len(model.split.y_test)}"
+                f"mechanism.test_samples: the provider's {size} test samples would leave "
+                f"nothing of the contribution pool of {pool}"
             )
+        if size < params.test_portions:
+            raise ConfigError(
+                f"mechanism.test_portions: {params.test_portions} portions need at least as "
+                f"many test samples, the provider's test set has {size}"
+            )
+        self.X_test, self.y_test = model.set_aside(size)
         self.portions: list[tuple[np.ndarray, np.ndarray, bytes]] = []
         """Each portion's rows, labels and the secret salt of its hash."""
 
@@ -50,9 +63,8 @@ class BountyProvider(Account):
     def open_market(self) -> None:
         """Cut the test set into salted portions, commit, pay the bounty, reveal the drawn one."""
         rng = self.model.rng
-        X, y = self.model.split.X_test, self.model.split.y_test
-        parts = np.array_split(rng.permutation(len(y)), self.market.params.test_portions)
-        self.portions = [(X[part], y[part], rng.bytes(32)) for part in parts]
+        parts = np.array_split(rng.permutation(len(self.y_test)), self.market.params.test_portions)
+        self.portions = [(self.X_test[part], self.y_test[part], rng.bytes(32)) for part in parts]
         hashes = [self.market.commitment(*portion) for portion in self.portions]
         self.contract.call(
             self.name,

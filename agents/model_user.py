@@ -12,7 +12,9 @@ from sim.registry import register_behaviour
 
 
 class ModelUserParams(Params):
-    pay_to_call: int = Field(1, ge=0, description="the fee it pays per prediction where the mechanism takes fees (dtr)")
+    pay_to_call: int = Field(
+        1, ge=0, description="the fee it pays per prediction where the mechanism takes fees (dtr)"
+    )
 
 
 @register_behaviour

@@ -51,8 +51,14 @@ from sim.registry import register_mechanism
 
 class PredictionMarketParams(Params):
     bounty: int = Field(10_000, gt=0, description="units the bounty provider pays in")
+    test_samples: int | None = Field(
+        None,
+        ge=2,
+        description="samples of the bounty provider's own test set, set aside from the end of "
+        "the contribution pool (default: as many as the evaluation test set)",
+    )
     test_portions: int = Field(
-        10, ge=2, description="portions the hidden test set is committed in; one is shown early"
+        10, ge=2, description="portions the provider's test set is committed in; one is shown early"
     )
     min_stake: int = Field(
         10, ge=1, description="the stake a contribution pays; below it, a stake leaves the market"

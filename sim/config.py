@@ -44,10 +44,10 @@ def _filled(params_cls: type[Params], values: dict[str, Any], prefix: str = "") 
     """`values` checked against `params_cls`, with its defaults filled in.
 
     Two configs that mean the same then compare equal, and the saved config records the
-    defaults that were used.
+    defaults that were used (but for unset optional ones: TOML has no null).
     """
     try:
-        return params_cls.model_validate(values).model_dump()
+        return params_cls.model_validate(values).model_dump(exclude_none=True)
     except ValidationError as error:
         key, message = _first_error(error)
         raise KeyedError(prefix + key, message) from None

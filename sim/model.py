@@ -60,6 +60,7 @@ class DecaiModel(mesa.Model):
         dense = np.count_nonzero(X_test) > 0.3 * X_test.size
         self._X_test = X_test if dense else sparse.csr_array(X_test)
         self._next_sample = 0
+        self._pool_end = len(split.y_pool)
         self.last_sampled: float | None = None
         self.watched_classes = sorted(
             {
@@ -105,7 +106,16 @@ class DecaiModel(mesa.Model):
 
     # The shared data stream: contributors submit the pool's samples in order.
     def pool_left(self) -> bool:
-        return self._next_sample < len(self.split.y_pool)
+        return self._next_sample < self._pool_end
+
+    def set_aside(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+        """Take the last `n` samples out of the pool (before anyone contributes): data of
+        someone's own, such as a bounty provider's test set, that contributors never hold."""
+        if self._next_sample or n >= self._pool_end:
+            raise ValueError(f"cannot set aside {n} of {self._pool_end - self._next_sample}")
+        self._pool_end -= n
+        end = self._pool_end + n
+        return self.split.X_pool[self._pool_end : end], self.split.y_pool[self._pool_end : end]
 
     def peek_sample(self) -> tuple[int, int]:
         return self._next_sample, int(self.split.y_pool[self._next_sample])

@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+import tomli_w
 
 from sim.config import ConfigError, Experiment
 
@@ -620,3 +621,12 @@ def test_the_resolved_config_keeps_every_table_with_its_defaults(raw):
     assert resolved["dtr"]["cost_weight"] == 2 and "min_deposit" in resolved["dtr"]
     assert resolved["gamified"]["points_per_validation"] == 10
     assert Experiment({**raw, "mechanism": resolved}).config == Experiment(raw).config
+
+
+@pytest.mark.parametrize("kind", ["dtr", "prediction_market", "gamified", "none"])
+def test_the_resolved_config_of_every_mechanism_is_toml_that_reads_back_the_same(raw, kind):
+    """What a results folder's config.toml holds (optional keys left unset included)."""
+    raw["mechanism"] = {"kind": kind}
+    config = Experiment(raw).config
+    text = tomli_w.dumps(config.resolved())
+    assert Experiment(tomllib.loads(text)).config == config

@@ -96,3 +96,17 @@ def test_without_attackers_the_model_ends_at_the_full_data_accuracy():
     """Honest contributors submit the pool in order with true labels: the baseline run."""
     s = simulate(small_config(attackers=0), 0).summary
     assert s["final_accuracy"] == pytest.approx(s["full_data_accuracy"], abs=0.01)
+
+
+def test_samples_set_aside_are_never_handed_to_contributors():
+    model = build(small_config())
+    pool = len(model.split.y_pool)
+    X, y = model.set_aside(10)
+    np.testing.assert_array_equal(y, model.split.y_pool[-10:])
+    handed = []
+    while model.pool_left():
+        handed.append(model.peek_sample()[0])
+        model.take_sample()
+    assert handed == list(range(pool - 10))
+    with pytest.raises(ValueError, match="cannot set aside"):
+        model.set_aside(1)  # only before anyone contributes

@@ -568,3 +568,34 @@ def test_more_test_portions_than_test_samples_is_a_config_error():
     config = pm_config(test_portions=1000)
     with pytest.raises(ConfigError, match="test_portions"):
         build(config, strict=True)
+
+
+def provider(model):
+    return next(agent for agent in model.agents if agent.kind == "bounty_provider")
+
+
+def test_the_provider_tests_on_data_of_its_own_not_on_the_evaluation_set(simulated):
+    """Its test set is the end of the pool: no contributor submits it, and the reported
+    accuracy is measured on the evaluation test set, which the market never sees."""
+    split, held = simulated.split, provider(simulated)
+    size = len(split.y_test)  # the default size
+    np.testing.assert_array_equal(held.X_test, split.X_pool[-size:])
+    np.testing.assert_array_equal(held.y_test, split.y_pool[-size:])
+    submitted = [c.sample for c in simulated.contract.contributions]
+    assert len(submitted) > 300 and max(submitted) < len(split.y_pool) - size
+    revealed = [tx for tx in simulated.ledger.log if tx.call == "reveal_portion"]
+    assert len(revealed) == simulated.contract.mechanism.params.test_portions
+
+
+def test_the_provider_test_set_size_is_a_parameter():
+    model = build(pm_config(test_samples=50, min_length_days=2), strict=True)
+    np.testing.assert_array_equal(provider(model).y_test, model.split.y_pool[-50:])
+    model.run()
+    submitted = [c.sample for c in model.contract.contributions]
+    assert len(submitted) > 100 and max(submitted) < len(model.split.y_pool) - 50
+
+
+def test_a_provider_test_set_as_large_as_the_pool_is_a_config_error():
+    match = "^mechanism.test_samples: .* nothing of the contribution pool"
+    with pytest.raises(ConfigError, match=match):
+        build(pm_config(test_samples=100_000), strict=True)
