@@ -237,7 +237,10 @@ def run_experiment(
             for point, replicate in planned_runs(experiment)
         ],
     }
-    start_results(path, tomli_w.dumps(experiment.config.resolved()), manifest)
+    try:
+        start_results(path, tomli_w.dumps(experiment.config.resolved()), manifest)
+    except OSError as error:
+        raise ResultsError(f"{out}: cannot make a results folder here ({error.strerror})") from None
     return _sweep(path, experiment, manifest, executor, progress)
 
 
@@ -319,6 +322,11 @@ def _sweep(
     except KeyboardInterrupt:
         done = sum(entry["status"] == "done" for entry in entries.values())
         raise Interrupted(path, done, len(planned)) from None
+    except OSError as error:  # a full disk, a folder removed under the sweep
+        raise ResultsError(
+            f"{error.filename or path}: cannot write results ({error.strerror}); the runs "
+            f"that finished are kept: decai run --resume {path}"
+        ) from None
 
 
 def _drawing_map(executor: Executor | None):

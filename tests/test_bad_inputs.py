@@ -67,8 +67,9 @@ def test_run_bad_input(case, tmp_path, capsys):
     status = cli.main(["run", path, "--out", str(out), "--quiet", *args])
     err = capsys.readouterr().err
     _assert_one_error_line(status, err, _header(case, "expect"))
-    if not err.startswith("decai: error: --set"):  # else the option is to blame, not the file
-        assert err.startswith(f"decai: error: {path}: "), err
+    # It names the config file, or else the option or option value to blame.
+    blamed = [path, "--set", *args]
+    assert any(err.startswith(f"decai: error: {name}") for name in blamed), err
     _assert_nothing_written(out)
 
 

@@ -5,6 +5,7 @@ One small 2-point x 2-replicate sweep (conftest's config) is run in-process once
 other way of running it must give the same files.
 """
 
+import errno
 import json
 import shutil
 import sys
@@ -18,7 +19,7 @@ from scenarios import count_simulations
 import sim.runner
 from sim.cli import main
 from sim.config import Experiment
-from sim.results import ResultsError, load_results, part_dir
+from sim.results import ResultsError, load_results, part_dir, write_part
 from sim.runner import (
     Interrupted,
     make_executor,
@@ -307,6 +308,32 @@ def test_decai_run_interrupted_exits_130_and_names_the_folder(
     assert (
         err == f"decai: interrupted after 1 of 4 runs; finish with: decai run --resume {folder}\n"
     )
+
+
+def test_a_full_disk_mid_sweep_is_one_line_and_resume_finishes_it(
+    tmp_path, monkeypatch, config_file, serial, capsys
+):
+    written = []
+
+    def disk_fills_up(path, run):
+        if len(written) == 2:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path / "runs"))
+        written.append(run)
+        write_part(path, run)
+
+    monkeypatch.setattr(sim.runner, "write_part", disk_fills_up)
+    out = tmp_path / "out"
+    assert main(["run", str(config_file), "--out", str(out), "--quiet"]) == 2
+    (folder,) = (out / "small").iterdir()
+    assert capsys.readouterr().err == (
+        f"decai: error: {folder / 'runs'}: cannot write results (No space left on device); "
+        f"the runs that finished are kept: decai run --resume {folder}\n"
+    )
+    monkeypatch.undo()
+    simulated = count_simulations(monkeypatch, Experiment.from_file(config_file))
+    assert main(["run", "--resume", str(folder), "--quiet"]) == 0
+    assert len(simulated) == 2
+    assert_same_results(folder, serial)
 
 
 def test_decai_dry_run_of_a_resume_lists_the_missing_runs(tmp_path, serial, capsys):
