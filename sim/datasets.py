@@ -270,6 +270,8 @@ def _from_file(
         raise DatasetError(f"cannot read {kind} file {path}: {first_line(exc)}") from None
     if label_column not in frame.columns:
         raise DatasetError(f"{kind} file {path} has no label column {label_column!r}")
+    if frame.empty:
+        raise DatasetError(f"{kind} file {path} has no rows")
     features = frame.drop(columns=label_column)
     if features.shape[1] == 0:
         raise DatasetError(f"{kind} file {path} has no feature columns besides {label_column!r}")
