@@ -45,6 +45,9 @@ def main(argv: list[str] | None = None) -> int:
     except USER_ERRORS as error:
         print(f"decai: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a file or folder that cannot be read or written
+        print(f"decai: error: {error.filename or ''}: {error.strerror or error}", file=sys.stderr)
+        return 2
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -290,15 +290,14 @@ def _sweep(
         part = read_part(path, point, replicate)
         pending = {"point": point, "replicate": replicate, "status": "pending"}
         entries[point, replicate] = part.entry() if part else pending
-    manifest["runs"] = list(entries.values())
-    write_manifest(path, manifest)
-
     todo = [key for key, entry in entries.items() if entry["status"] != "done"]
     bar = tqdm(
         total=len(planned), initial=len(planned) - len(todo), unit="run", disable=not progress
     )
     failed = 0
     try:
+        manifest["runs"] = list(entries.values())
+        write_manifest(path, manifest)
         with bar, closing(_execute(experiment, todo, executor)) as finished:
             for run in finished:
                 if run.error is None:

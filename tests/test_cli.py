@@ -5,6 +5,7 @@ script is run as a subprocess once to prove it exists and exits 2 on a bad confi
 """
 
 import contextlib
+import errno
 import io
 import itertools
 import json
@@ -20,6 +21,7 @@ import pandas as pd
 import pytest
 
 import sim
+import sim.cli as cli
 from sim.cli import main
 from sim.config import Experiment
 from sim.datasets import DATASETS
@@ -496,3 +498,15 @@ def test_plot_on_a_folder_that_is_not_a_results_folder(tmp_path, results_dir, ca
     assert main(["plot", str(folder)]) == 2
     assert str(folder) in one_error_line(capsys)
     assert not (folder / "plots").exists()
+
+
+def test_a_file_that_cannot_be_read_or_written_is_one_line(tmp_path, monkeypatch, capsys):
+    """Whatever the operating system refuses (permissions, a full disk) is a user error."""
+    target = tmp_path / "summary.csv"
+
+    def refused(path):
+        raise PermissionError(errno.EACCES, "Permission denied", str(target))
+
+    monkeypatch.setattr(cli, "load_results", refused)
+    assert main(["plot", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"decai: error: {target}: Permission denied\n"
