@@ -13,11 +13,13 @@ whole files or none, and `decai run --resume` can tell which runs are done. The 
 `finished` is set last: until then the folder is unfinished and `load_results` says so.
 """
 
+import fcntl
 import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -157,6 +159,27 @@ def start_results(path: Path, config_toml: str, manifest: dict) -> None:
     (path / "runs").mkdir(parents=True)
     write_text(path / "config.toml", config_toml)
     write_manifest(path, manifest)
+
+
+@contextmanager
+def held(path: Path) -> Iterator[None]:
+    """Hold the results folder while a sweep writes it: a `--resume` of a folder another
+    process is still writing would mix two writers' files. The lock (flock on the folder)
+    goes with its process, however it ends, so a killed sweep can be resumed at once."""
+    folder = os.open(path, os.O_RDONLY)
+    try:
+        try:
+            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ResultsError(
+                f"{path}: another decai process is writing this folder; let it finish "
+                "(or stop it) first"
+            ) from None
+        except OSError:  # a file system without locks: go on unguarded rather than not at all
+            pass
+        yield
+    finally:
+        os.close(folder)
 
 
 def remove_temporaries(path: Path) -> None:

@@ -32,6 +32,7 @@ from sim.results import (
     Results,
     ResultsError,
     Run,
+    held,
     new_results_dir,
     open_results,
     read_part,
@@ -241,7 +242,8 @@ def run_experiment(
         start_results(path, tomli_w.dumps(experiment.config.resolved()), manifest)
     except OSError as error:
         raise ResultsError(f"{out}: cannot make a results folder here ({error.strerror})") from None
-    return _sweep(path, experiment, manifest, executor, progress)
+    with held(path):
+        return _sweep(path, experiment, manifest, executor, progress)
 
 
 def open_unfinished(path: str | Path) -> tuple[Experiment, dict]:
@@ -275,10 +277,11 @@ def resume_experiment(
     path = Path(path)
     experiment, manifest = open_unfinished(path)
     check_data(experiment)
-    remove_temporaries(path)
-    manifest["finished"] = None
-    manifest["resumed"] = [*manifest.get("resumed", []), time.time()]
-    return _sweep(path, experiment, manifest, executor, progress)
+    with held(path):
+        remove_temporaries(path)
+        manifest["finished"] = None
+        manifest["resumed"] = [*manifest.get("resumed", []), time.time()]
+        return _sweep(path, experiment, manifest, executor, progress)
 
 
 def _sweep(

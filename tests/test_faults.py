@@ -19,7 +19,7 @@ import pytest
 from scenarios import count_simulations
 
 from sim.config import Experiment
-from sim.results import load_results, part_dir, read_part
+from sim.results import ResultsError, load_results, part_dir, read_part
 from sim.runner import planned_runs, resume_experiment, run_experiment
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="finds workers in /proc")
@@ -183,6 +183,8 @@ def test_sigkill_to_the_sweep_then_resume(
 ):
     process = sweep_process(config_file, tmp_path, jobs)
     folder = wait_for_parts(tmp_path, 2, process)
+    with pytest.raises(ResultsError, match="another decai process is writing this folder"):
+        resume_experiment(folder)  # not while the sweep is still running
     pool = workers(process.pid)
     assert len(pool) == (2 if jobs == 2 else 0)
     process.send_signal(signal.SIGKILL)

@@ -19,7 +19,7 @@ from scenarios import count_simulations
 import sim.runner
 from sim.cli import main
 from sim.config import Experiment
-from sim.results import ResultsError, load_results, part_dir, write_part
+from sim.results import ResultsError, held, load_results, part_dir, write_part
 from sim.runner import (
     Interrupted,
     make_executor,
@@ -247,6 +247,17 @@ def test_resume_redoes_runs_with_corrupt_part_files(tmp_path, experiment, serial
     resume_experiment(folder)
     assert sorted(simulated) == [(0, 0), (1, 0), (1, 1)]
     assert_same_results(folder, serial)
+
+
+def test_a_folder_is_resumed_by_one_process_at_a_time(tmp_path, serial, capsys):
+    folder = copy_of(serial, tmp_path)
+    with held(folder):  # as a sweep still writing it does
+        assert main(["run", "--resume", str(folder), "--quiet"]) == 2
+    assert capsys.readouterr().err == (
+        f"decai: error: {folder}: another decai process is writing this folder; "
+        "let it finish (or stop it) first\n"
+    )
+    assert main(["run", "--resume", str(folder), "--quiet"]) == 0
 
 
 def test_resume_of_a_finished_folder_runs_nothing(tmp_path, experiment, serial, simulated):
