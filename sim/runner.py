@@ -2,9 +2,10 @@
 folder (laid out in sim.results), durably: each run is written as soon as it finishes, a
 run that raises is recorded and the sweep goes on, and an unfinished folder is resumed.
 
-One runner serves every executor: in-process (none), a local process pool (`--jobs N`), a
-Dask cluster (`--executor dask`). Each run's seeds depend only on (seed, replicate) and the
-final tables are assembled in (point, replicate) order, so all give the same results.
+One runner serves every executor: in-process (none), a local process pool (`--jobs N`,
+replaced by a fresh one if a worker dies), a Dask cluster (`--executor dask`). Each run's
+seeds depend only on (seed, replicate) and the final tables are assembled in (point,
+replicate) order, so all give the same results.
 """
 
 import multiprocessing
@@ -15,7 +16,13 @@ import time
 import tomllib
 import traceback
 from collections.abc import Iterator
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import (
+    FIRST_COMPLETED,
+    BrokenExecutor,
+    Executor,
+    ProcessPoolExecutor,
+    wait,
+)
 from contextlib import closing, contextmanager
 from importlib.metadata import version
 from pathlib import Path
@@ -151,6 +158,36 @@ def start_worker() -> None:
         threading.Thread(target=lambda: (sweep.join(), os._exit(1)), daemon=True).start()
 
 
+class RenewingPool(Executor):
+    """Local worker processes that are replaced when one dies (killed, out of memory).
+
+    A process pool that loses a worker is broken for good and fails every run queued on
+    it; the next `submit` then starts a fresh pool, so the runner can send those runs again.
+    """
+
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(
+            max_workers=self.jobs,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=start_worker,
+        )
+
+    def submit(self, fn, /, *args, **kwargs):
+        try:
+            return self.pool.submit(fn, *args, **kwargs)
+        except BrokenExecutor:
+            self.pool.shutdown(wait=False)
+            self.pool = self._start()
+            return self.pool.submit(fn, *args, **kwargs)
+
+    def shutdown(self, wait=True, *, cancel_futures=False):
+        self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
+
+
 @contextmanager
 def make_executor(
     jobs: int | None = None, kind: str = "processes", scheduler: str | None = None
@@ -162,11 +199,7 @@ def make_executor(
         with _dask_executor(jobs or 2, scheduler) as executor:
             yield executor
     elif jobs and jobs > 1:
-        pool = ProcessPoolExecutor(
-            max_workers=jobs,
-            mp_context=multiprocessing.get_context("forkserver"),
-            initializer=start_worker,
-        )
+        pool = RenewingPool(jobs)
         try:
             yield pool
         finally:
@@ -350,22 +383,41 @@ def _drawing_map(executor: Executor | None):
 def _execute(
     experiment: Experiment, todo: list[tuple[int, int]], executor: Executor | None
 ) -> Iterator[Run]:
-    """The runs of `todo`, each as soon as it finishes (in whatever order)."""
+    """The runs of `todo`, each as soon as it finishes (in whatever order).
+
+    A run lost because its executor broke (a worker process died, and the pool with it) is
+    sent again once; a run that fails a second time is recorded as failed.
+    """
     work = [(experiment.points[p][1], p, r, experiment.points[p][0]) for p, r in todo]
     if executor is None:
         for item in work:
             yield run_one(*item)
         return
-    futures = {executor.submit(run_one, *item): item for item in work}
+    pending = {executor.submit(run_one, *item): item for item in work}
+    sent_again = set()
     try:
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except Exception as error:  # the worker died, or its result could not come back
-                _, point, replicate, _ = futures[future]
-                message = f"{type(error).__name__}: {error}"
-                trace = "".join(traceback.format_exception(error))
-                yield Run(point, replicate, 0.0, error=message, traceback=trace)
+        while pending:
+            finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                item = pending.pop(future)
+                _, point, replicate, _ = item
+                try:
+                    yield future.result()
+                except BrokenExecutor as error:
+                    if (point, replicate) in sent_again:
+                        yield _lost(point, replicate, error)
+                    else:
+                        sent_again.add((point, replicate))
+                        pending[executor.submit(run_one, *item)] = item
+                except Exception as error:  # its result could not come back
+                    yield _lost(point, replicate, error)
     finally:
-        for future in futures:
+        for future in pending:
             future.cancel()
+
+
+def _lost(point: int, replicate: int, error: Exception) -> Run:
+    """A run the executor could not bring back, as a failed run."""
+    message = f"{type(error).__name__}: {error}"
+    trace = "".join(traceback.format_exception(error))
+    return Run(point, replicate, 0.0, error=message, traceback=trace)

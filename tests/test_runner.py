@@ -10,6 +10,9 @@ import json
 import shutil
 import sys
 import tomllib
+from collections import Counter
+from concurrent.futures import Executor, Future
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pandas as pd
@@ -22,6 +25,7 @@ from sim.config import Experiment
 from sim.results import ResultsError, held, load_results, part_dir, write_part
 from sim.runner import (
     Interrupted,
+    RunsFailed,
     make_executor,
     planned_runs,
     resume_experiment,
@@ -146,6 +150,51 @@ def test_a_local_dask_cluster_gives_identical_results(tmp_path, experiment, seri
     with make_executor(2, "dask") as executor:
         results = run_experiment(experiment, tmp_path, executor=executor)
     assert_same_results(results.path, serial)
+
+
+class BreaksAtFirst(Executor):
+    """Runs every call here, but the first `breaks` submits of each run (and, if asked,
+    every plot it is given to draw) come back failed as when a worker process dies and
+    takes its pool with it."""
+
+    def __init__(self, breaks: int, drawing_breaks: bool = False):
+        self.breaks, self.drawing_breaks = breaks, drawing_breaks
+        self.submits = Counter()
+
+    def submit(self, fn, /, *args):
+        future = Future()
+        if fn is sim.runner.run_one:  # (config, point, replicate, overrides)
+            self.submits[args[1:3]] += 1
+            broken = self.submits[args[1:3]] <= self.breaks
+        else:
+            broken = self.drawing_breaks
+        if broken:
+            future.set_exception(BrokenProcessPool("a worker died"))
+        else:
+            future.set_result(fn(*args))
+        return future
+
+
+def test_runs_lost_with_a_broken_pool_are_sent_again_once(tmp_path, experiment, serial):
+    executor = BreaksAtFirst(breaks=1)
+    results = run_experiment(experiment, tmp_path, executor=executor)
+    assert all(executor.submits[run] == 2 for run in ALL_RUNS)
+    assert_same_results(results.path, serial)
+
+
+def test_plots_are_drawn_here_if_the_pool_breaks_while_drawing(tmp_path, experiment, serial):
+    results = run_experiment(experiment, tmp_path, executor=BreaksAtFirst(0, True))
+    assert_same_results(results.path, serial)
+
+
+def test_runs_lost_twice_are_recorded_as_failed(tmp_path, experiment):
+    executor = BreaksAtFirst(breaks=2)
+    with pytest.raises(RunsFailed, match="all 4 runs failed"):
+        run_experiment(experiment, tmp_path, executor=executor)
+    (folder,) = (tmp_path / "small").iterdir()
+    runs = json.loads((folder / "manifest.json").read_text())["runs"]
+    assert [run["error"] for run in runs] == ["BrokenProcessPool: a worker died"] * 4
+    assert all(executor.submits[run] == 2 for run in ALL_RUNS)
 
 
 # --- a run that raises ---------------------------------------------------------------------
