@@ -114,8 +114,8 @@ class DecaiModel(mesa.Model):
         if self._next_sample or n >= self._pool_end:
             raise ValueError(f"cannot set aside {n} of {self._pool_end - self._next_sample}")
         self._pool_end -= n
-        end = self._pool_end + n
-        return self.split.X_pool[self._pool_end : end], self.split.y_pool[self._pool_end : end]
+        aside = slice(self._pool_end, self._pool_end + n)
+        return self.split.X_pool[aside], self.split.y_pool[aside]
 
     def peek_sample(self) -> tuple[int, int]:
         return self._next_sample, int(self.split.y_pool[self._next_sample])

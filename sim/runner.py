@@ -126,9 +126,7 @@ def run_one(config: ExperimentConfig, point: int, replicate: int, overrides: dic
     try:
         result = simulate(config, replicate)
     except Exception as error:
-        seconds = round(time.perf_counter() - tic, 3)
-        message = f"{type(error).__name__}: {error}"
-        return Run(**keys, seconds=seconds, error=message, traceback=traceback.format_exc())
+        return failed_run(point, replicate, round(time.perf_counter() - tic, 3), error)
     return Run(
         **keys,
         seconds=round(time.perf_counter() - tic, 3),
@@ -138,6 +136,13 @@ def run_one(config: ExperimentConfig, point: int, replicate: int, overrides: dic
         agents=result.agents.assign(**keys),
         leaderboard=result.leaderboard.assign(**keys),
     )
+
+
+def failed_run(point: int, replicate: int, seconds: float, error: Exception) -> Run:
+    """The run that raised `error` (or that its executor could not bring back)."""
+    message = f"{type(error).__name__}: {error}"
+    trace = "".join(traceback.format_exception(error))
+    return Run(point, replicate, seconds, error=message, traceback=trace)
 
 
 def limit_threads() -> None:
@@ -405,19 +410,12 @@ def _execute(
                     yield future.result()
                 except BrokenExecutor as error:
                     if (point, replicate) in sent_again:
-                        yield _lost(point, replicate, error)
+                        yield failed_run(point, replicate, 0.0, error)
                     else:
                         sent_again.add((point, replicate))
                         pending[executor.submit(run_one, *item)] = item
                 except Exception as error:  # its result could not come back
-                    yield _lost(point, replicate, error)
+                    yield failed_run(point, replicate, 0.0, error)
     finally:
         for future in pending:
             future.cancel()
-
-
-def _lost(point: int, replicate: int, error: Exception) -> Run:
-    """A run the executor could not bring back, as a failed run."""
-    message = f"{type(error).__name__}: {error}"
-    trace = "".join(traceback.format_exception(error))
-    return Run(point, replicate, 0.0, error=message, traceback=trace)

@@ -4,8 +4,30 @@ import numpy as np
 
 import sim.runner
 from sim.config import validate
+from sim.contract import CollaborativeTrainer
+from sim.ledger import Ledger
 from sim.model import DecaiModel
 from sim.simulation import make_split, replicate_seeds, simulate
+
+
+class Chain:
+    """A contract on a strict ledger (conservation re-checked after every transaction) with
+    a settable clock: `at(time)` moves it and returns the contract to call."""
+
+    def __init__(self, mechanism, learner, samples, balances: dict[str, int]):
+        self.now = 0.0
+        self.ledger = Ledger(strict=True)
+        for name, balance in balances.items():
+            self.ledger.open_account(name, balance)
+        self.mechanism = mechanism
+        self.learner = learner
+        self.contract = CollaborativeTrainer(
+            self.ledger, learner, mechanism, samples, clock=lambda: self.now
+        )
+
+    def at(self, time):
+        self.now = time
+        return self.contract
 
 
 class ScriptedLearner:

@@ -43,6 +43,7 @@ import copy
 
 import numpy as np
 import pytest
+import scenarios
 from scenarios import ScriptedLearner
 
 from mechanisms.dtr import DepositRefundTake, DTRParams
@@ -54,8 +55,7 @@ from mechanisms.prediction_market import (
     PredictionMarketParams,
     commitment,
 )
-from sim.contract import CollaborativeTrainer
-from sim.ledger import Ledger, Rejected
+from sim.ledger import Rejected
 from sim.mechanism import DAY
 from sim.params import Params
 
@@ -109,26 +109,13 @@ class Learner(ScriptedLearner):
         return np.asarray(X)[:, 0].astype(int)
 
 
-class Chain:
-    """A contract with one mechanism on a strict ledger with a settable clock.
-
-    a, b, c and d hold START units each; the bounty provider holds BOUNTY.
-    """
+class Chain(scenarios.Chain):
+    """A contract with one mechanism: a, b, c and d hold START units each; the bounty
+    provider holds BOUNTY."""
 
     def __init__(self, kind):
-        self.now = 0.0
-        self.ledger = Ledger(strict=True)
-        for name in ACCOUNTS:
-            self.ledger.open_account(name, START)
-        self.ledger.open_account(PROVIDER, BOUNTY)
-        self.mechanism = MECHANISMS[kind]()
-        self.contract = CollaborativeTrainer(
-            self.ledger, Learner(), self.mechanism, SAMPLES.copy(), clock=lambda: self.now
-        )
-
-    def at(self, time):
-        self.now = time
-        return self.contract
+        balances = dict.fromkeys(ACCOUNTS, START) | {PROVIDER: BOUNTY}
+        super().__init__(MECHANISMS[kind](), Learner(), SAMPLES.copy(), balances)
 
     def add(self, sender, sample, label, at):
         """Add, paying what the mechanism asks for now."""

@@ -5,40 +5,27 @@ import copy
 
 import numpy as np
 import pytest
+import scenarios
 from scenarios import ScriptedLearner
 
 from mechanisms.dtr import DepositRefundTake, DTRParams
-from sim.contract import CollaborativeTrainer
-from sim.ledger import Ledger, Rejected
+from sim.ledger import Rejected
 from sim.mechanism import DAY
 
 
-class Chain:
-    """A contract on a strict ledger with a settable clock.
-
-    Accounts a, b, c and user hold 100,000 units each.
-    """
+class Chain(scenarios.Chain):
+    """A DTR contract; accounts a, b, c and user hold 100,000 units each."""
 
     def __init__(self, **params):
-        self.now = 0.0
-        self.ledger = Ledger(strict=True)
-        for name in ("a", "b", "c", "user"):
-            self.ledger.open_account(name, 100_000)
         # Samples 0..9: the model predicts label 1 for even ids and 0 for odd ids.
         samples = np.array([[1 - i % 2] for i in range(10)], dtype=float)
-        self.mechanism = DepositRefundTake(DTRParams(**params))
-        self.contract = CollaborativeTrainer(
-            self.ledger, ScriptedLearner(), self.mechanism, samples, clock=lambda: self.now
-        )
+        mechanism = DepositRefundTake(DTRParams(**params))
+        balances = dict.fromkeys(("a", "b", "c", "user"), 100_000)
+        super().__init__(mechanism, ScriptedLearner(), samples, balances)
 
     def add(self, sender, sample, label, at, value=None):
-        self.now = at
         value = self.mechanism.add_cost(at) if value is None else value
-        return self.contract.add_data(sender, value, sample, label)
-
-    def at(self, time):
-        self.now = time
-        return self.contract
+        return self.at(at).add_data(sender, value, sample, label)
 
 
 def good_contribution(chain, sender, at):

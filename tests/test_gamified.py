@@ -5,12 +5,12 @@ import copy
 
 import numpy as np
 import pytest
+import scenarios
 from scenarios import ScriptedLearner, build, small_config
 
 from mechanisms.gamified import Gamified, GamifiedParams
 from sim.config import ConfigError, validate
-from sim.contract import CollaborativeTrainer
-from sim.ledger import Ledger, Rejected
+from sim.ledger import Rejected
 from sim.mechanism import DAY
 from sim.registry import mechanism_class
 from sim.simulation import simulate
@@ -18,28 +18,18 @@ from sim.simulation import simulate
 START = 1_000
 
 
-class Chain:
-    """A gamified contract on a strict ledger with a settable clock; a, b, c hold START."""
+class Chain(scenarios.Chain):
+    """A gamified contract; a, b, c hold START."""
 
     def __init__(self, **params):
-        self.now = 0.0
-        self.ledger = Ledger(strict=True)
-        for name in ("a", "b", "c"):
-            self.ledger.open_account(name, START)
         # Samples 0..9: the model predicts label 1 for even ids and 0 for odd ids.
         samples = np.array([[1 - i % 2] for i in range(10)], dtype=float)
-        self.mechanism = Gamified(GamifiedParams(**params))
-        self.contract = CollaborativeTrainer(
-            self.ledger, ScriptedLearner(), self.mechanism, samples, clock=lambda: self.now
-        )
+        mechanism = Gamified(GamifiedParams(**params))
+        balances = dict.fromkeys(("a", "b", "c"), START)
+        super().__init__(mechanism, ScriptedLearner(), samples, balances)
 
     def add(self, sender, sample, label, at):
-        self.now = at
-        return self.contract.add_data(sender, 0, sample, label)
-
-    def at(self, time):
-        self.now = time
-        return self.contract
+        return self.at(at).add_data(sender, 0, sample, label)
 
     def good(self, sender, at):
         """An add the model agrees with (sample 0, label 1)."""

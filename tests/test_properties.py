@@ -18,6 +18,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+import scenarios
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -25,9 +26,9 @@ from mechanisms.dtr import DepositRefundTake, DTRParams
 from mechanisms.gamified import Gamified, GamifiedParams
 from mechanisms.none import Open
 from mechanisms.prediction_market import PredictionMarket, PredictionMarketParams
-from sim.contract import CollaborativeTrainer, Contribution
+from sim.contract import Contribution
 from sim.learners import Perceptron
-from sim.ledger import Ledger, Rejected
+from sim.ledger import Rejected
 from sim.mechanism import DAY, Params
 
 N_SAMPLES, N_FEATURES = 20, 5
@@ -52,20 +53,12 @@ TEST_X = _rng.integers(0, 2, size=(8, N_FEATURES)).astype(float)
 TEST_Y = (TEST_X[:, :2].sum(axis=1) > TEST_X[:, 2:].sum(axis=1) / 1.5).astype(np.int64)
 
 
-class Chain:
-    """A contract on a strict ledger with a settable clock and a real perceptron."""
+class Chain(scenarios.Chain):
+    """A contract with a real perceptron; the accounts hold START, the provider a bounty."""
 
     def __init__(self, mechanism):
-        self.now = 0.0
-        self.ledger = Ledger(strict=True)
-        for name in ACCOUNTS:
-            self.ledger.open_account(name, START)
-        self.ledger.open_account(PROVIDER, BOUNTY + 100)
-        self.learner = Perceptron(N_FEATURES, 2)
-        self.mechanism = mechanism
-        self.contract = CollaborativeTrainer(
-            self.ledger, self.learner, mechanism, SAMPLES, clock=lambda: self.now
-        )
+        balances = dict.fromkeys(ACCOUNTS, START) | {PROVIDER: BOUNTY + 100}
+        super().__init__(mechanism, Perceptron(N_FEATURES, 2), SAMPLES, balances)
         self.total = self.ledger.total
 
 
