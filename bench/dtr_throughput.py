@@ -5,7 +5,7 @@ Synthetic IMDB-shaped data (25,000 x 1,000 binary features), perceptron, DTR wit
 about 50, every ~10 minutes, mistake rate 1e-4) and one label-flip attacker (about 100,
 every ~60 minutes), until the pool is used up.
 
-    python bench/dtr_throughput.py [--replicate R]
+    python bench/dtr_throughput.py [--replicate R] [--model KIND]
 
 The last line is `contributions_per_second: N`: accepted contributions divided by the
 wall time of `model.run()`, the per-event loop (data generation and building the model,
@@ -22,11 +22,8 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
-
 from sim.config import validate  # noqa: E402
-from sim.model import DecaiModel  # noqa: E402
-from sim.simulation import full_data_accuracy, make_split, replicate_seeds  # noqa: E402
+from sim.simulation import build_model, full_data_accuracy, make_split  # noqa: E402
 
 PAPER_RUN = {
     "experiment": {"name": "bench", "seed": 0, "duration_days": 400, "eval_every_hours": 24},
@@ -38,7 +35,6 @@ PAPER_RUN = {
         "initial_fraction": 0.08,
         "test_fraction": 0.2,
     },
-    "model": {"kind": "perceptron"},
     "mechanism": {"kind": "dtr", "refund_window_days": 1, "take_window_days": 9},
     "agents": [
         {
@@ -65,9 +61,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--replicate", type=int, default=0)
     parser.add_argument("--repeat", type=int, default=3, help="report the fastest of N runs")
+    parser.add_argument("--model", default="perceptron", help="model.kind (default perceptron)")
     args = parser.parse_args()
     replicate = args.replicate
-    config = validate(PAPER_RUN, "bench")
+    config = validate({**PAPER_RUN, "model": {"kind": args.model}}, "bench")
 
     tic = time.perf_counter()
     split = make_split(config, replicate)
@@ -76,11 +73,10 @@ def main() -> None:
         f"test {len(split.y_test)}, generated in {time.perf_counter() - tic:.2f} s"
     )
 
-    _, behaviour = replicate_seeds(config.experiment.seed, replicate)
     walls, builds = [], []
     for _ in range(args.repeat):
         tic = time.perf_counter()
-        model = DecaiModel(config, split, rng=np.random.default_rng(behaviour))
+        model = build_model(config, split, replicate)
         builds.append(time.perf_counter() - tic)
         tic = time.perf_counter()
         model.run()
@@ -100,7 +96,7 @@ def main() -> None:
     print(f"peak memory (max RSS of the process): {peak / 2**20:.0f} MiB")
     print(
         f"accuracy: initial {model.initial_accuracy:.4f}, final {model.accuracy:.4f}, "
-        f"full data {full_data_accuracy(config, split):.4f}"
+        f"full data {full_data_accuracy(config, split, replicate):.4f}"
     )
     for agent in model.agents:
         change = agent.balance - agent.start_balance

@@ -8,13 +8,14 @@ import copy
 import itertools
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from sim.learners import LEARNERS, make_learner
 from sim.params import KeyedError, Params
-from sim.registry import MECHANISMS, behaviour_class, mechanism_class
+from sim.registry import MECHANISMS, behaviour_class, load_plugins
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 BUNDLED_DATASETS = {"breast_cancer": 2, "digits": 10, "wine": 3, "iris": 3}
@@ -107,66 +108,71 @@ class DataSection(Section):
         return BUNDLED_DATASETS.get(self.dataset)
 
 
-class ModelSection(Section):
-    kind: str = Field("perceptron", description="the learner in the contract")
-    learning_rate: int = Field(1, ge=1, description="perceptron: integer learning rate")
-    alpha: float = Field(1.0, gt=0, description="naive_bayes: Laplace smoothing")
-    pretrain_epochs: int = Field(
-        1, ge=1, description="passes over the pre-training set (done off-chain, before deployment)"
-    )
+class KindSection(BaseModel):
+    """`kind` plus the selected kind's parameters, each table checked against its class.
 
-    @model_validator(mode="after")
-    def _check(self):
-        if self.kind not in LEARNERS:
-            raise KeyedError(
-                "kind", f"unknown model {self.kind!r}; choose one of {', '.join(LEARNERS)}"
-            )
-        return self
-
-    def learner(self, n_features: int, n_classes: int, X, y):
-        """This kind's learner, trained on (X, y) for `pretrain_epochs` passes."""
-        learner = make_learner(self.kind, n_features, n_classes, **self.params())
-        for _ in range(self.pretrain_epochs):
-            learner.fit(X, y)
-        return learner
-
-    def params(self) -> dict[str, Any]:
-        """The keyword arguments of this kind's learner."""
-        if self.kind == "perceptron":
-            return {"learning_rate": self.learning_rate}
-        if self.kind == "naive_bayes":
-            return {"alpha": self.alpha}
-        return {}
-
-
-class MechanismSection(BaseModel):
-    """`kind` plus mechanism parameters, each table checked against its mechanism.
-
-    Parameters go flat in `[mechanism]` (for the selected kind) or in a table per
-    mechanism, `[mechanism.dtr]`, `[mechanism.prediction_market]`, ...: one config then
-    holds every mechanism's parameters, and a sweep over `mechanism.kind` picks each
-    kind's own table. After validation every given table is filled in with defaults, and
-    flat keys are folded into the selected kind's table.
+    Parameters go flat in the section (for the selected kind) or in a table per kind,
+    `[mechanism.dtr]`, `[model.naive_bayes]`, ...: one config then holds every kind's
+    parameters, and a sweep over `kind` picks each kind's own table. After validation every
+    given table is filled in with defaults, and flat keys are folded into the selected
+    kind's table.
     """
 
     model_config = ConfigDict(extra="allow", frozen=True, strict=True)
-    kind: str = Field("dtr", description="the incentive mechanism")
+    kind: str
+    what: ClassVar[str]
+    """What a kind is, for error messages: "mechanism", "model"."""
+
+    @staticmethod
+    def kinds() -> dict[str, type]:
+        """The registry: kind -> class with a `Params` model."""
+        raise NotImplementedError
 
     @model_validator(mode="after")
     def _check(self):
-        selected = _registered(mechanism_class, self.kind, "kind")
+        kinds = self.kinds()
+        if self.kind not in kinds:
+            raise KeyedError(
+                "kind", f"unknown {self.what} {self.kind!r}; choose one of {', '.join(kinds)}"
+            )
         flat = dict(self.model_extra or {})
-        tables = {name: flat.pop(name) for name in list(flat) if name in MECHANISMS}
+        tables = {name: flat.pop(name) for name in list(flat) if name in kinds}
         for name, table in tables.items():
             if not isinstance(table, dict):
                 raise KeyedError(name, f"must be a table of {name} parameters")
-            tables[name] = _filled(mechanism_class(name).Params, table, f"{name}.")
-        tables[self.kind] = _filled(selected.Params, {**tables.get(self.kind, {}), **flat})
+            tables[name] = _filled(kinds[name].Params, table, f"{name}.")
+        tables[self.kind] = _filled(kinds[self.kind].Params, {**tables.get(self.kind, {}), **flat})
         object.__setattr__(self, "__pydantic_extra__", tables)
         return self
 
     def params(self) -> Params:
-        return mechanism_class(self.kind).Params.model_validate(self.model_extra[self.kind])
+        """The selected kind's parameters."""
+        return self.kinds()[self.kind].Params.model_validate(self.model_extra[self.kind])
+
+
+class ModelSection(KindSection):
+    kind: str = Field("perceptron", description="the learner in the contract")
+    what: ClassVar[str] = "model"
+
+    @staticmethod
+    def kinds() -> dict[str, type]:
+        return LEARNERS
+
+    def learner(self, n_features: int, n_classes: int, X, y, rng: np.random.Generator):
+        """This kind's learner, pre-trained on (X, y); `rng` shuffles where it trains in
+        epochs."""
+        learner = make_learner(self.kind, n_features, n_classes, **self.params().model_dump())
+        return learner.fit(X, y, rng)
+
+
+class MechanismSection(KindSection):
+    kind: str = Field("dtr", description="the incentive mechanism")
+    what: ClassVar[str] = "mechanism"
+
+    @staticmethod
+    def kinds() -> dict[str, type]:
+        load_plugins()
+        return dict(sorted(MECHANISMS.items()))
 
 
 class AgentGroup(BaseModel):
@@ -280,10 +286,10 @@ class ExperimentConfig(Section):
         if sum(group.count for group in self.groups()) == 0:
             raise KeyedError("agents", "the population is empty")
         classes = self.data.known_classes()
-        if self.model.kind == "perceptron" and classes and classes > 2:
+        if LEARNERS[self.model.kind].binary_only and classes and classes > 2:
             raise KeyedError(
                 "model.kind",
-                f"perceptron is binary but {self.data.dataset} has {classes} classes; "
+                f"{self.model.kind} is binary but {self.data.dataset} has {classes} classes; "
                 "use nearest_centroid or naive_bayes",
             )
         return self

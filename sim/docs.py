@@ -24,6 +24,7 @@ from sim.config import (
     ModelSection,
     PopulationSection,
 )
+from sim.learners import LEARNERS
 from sim.registry import BEHAVIOURS, MECHANISMS, load_plugins
 
 DOCS_DIR = Path(__file__).parents[1] / "docs"
@@ -63,7 +64,16 @@ NOTES: dict[str, list[str]] = {
         "for the classes, at most `n_features`).",
     ],
     "model": [
-        "`kind` is one of the learners in `decai list`; `perceptron` is binary only.",
+        "`kind` is one of the learners in `decai list`; `perceptron` and `sgd_perceptron` "
+        "are binary only.",
+        "`sgd_perceptron` is the reference simulator's learner (scikit-learn's SGDClassifier "
+        "perceptron); `perceptron` is the deployed contract's rule. Pre-training shuffles "
+        "with the replicate's own stream.",
+    ],
+    "model.perceptron": [
+        'The reference contract\'s deployment: `pretrain = "sgd"`, '
+        "`weight_scale = 1000000000`, `learning_rate = 1000000000`, "
+        "`update_intercept = false`. The defaults are the tool's original perceptron.",
     ],
     "population": [
         "`attack_rate + lazy_rate` must be at most 1. It makes up to three groups, `honest`, "
@@ -192,6 +202,8 @@ def sections() -> dict[str, list[tuple[str, str, str, str, str]]]:
         "model": field_rows(ModelSection),
         "mechanism": field_rows(MechanismSection),
     }
+    for kind, learner in LEARNERS.items():
+        result[f"model.{kind}"] = field_rows(learner.Params)
     for kind, mechanism in sorted(MECHANISMS.items()):
         result[f"mechanism.{kind}"] = field_rows(mechanism.Params)
     result["population"] = field_rows(PopulationSection)
@@ -214,7 +226,20 @@ def config_reference() -> str:
         )
     )
     parts.append(_section("[data]", "The dataset and how it is split.", rows["data"], "data"))
-    parts.append(_section("[model]", "The learner in the contract.", rows["model"], "model"))
+    parts.append(
+        _section(
+            "[model]",
+            "The learner in the contract. The selected kind's parameters go flat in "
+            "`[model]`, or in a table per kind, `[model.KIND]` (a sweep over `model.kind` "
+            "picks each kind's own).",
+            rows["model"],
+            "model",
+        )
+    )
+    for kind, learner in LEARNERS.items():
+        key = f"model.{kind}"
+        intro = f'`kind = "{kind}"`: {learner.__doc__.strip().splitlines()[0]}'
+        parts.append(_section(f"[{key}]", intro, rows[key], key))
     parts.append(
         _section(
             "[mechanism]",

@@ -39,7 +39,10 @@ def _class_accuracy_reporter(k: int):
 
 
 class DecaiModel(mesa.Model):
-    def __init__(self, config: ExperimentConfig, split: Split, *, rng, strict: bool = False):
+    def __init__(
+        self, config: ExperimentConfig, split: Split, *, rng, pretrain_rng, strict: bool = False
+    ):
+        """`rng` drives the agents; `pretrain_rng` shuffles the learner's pre-training."""
         super().__init__(rng=rng)
         # Time is in seconds: the default one-unit step would fire every second.
         self._default_schedule.stop()
@@ -48,7 +51,7 @@ class DecaiModel(mesa.Model):
         self.n_classes = split.n_classes
         self.ledger = Ledger(strict=strict)
         learner = config.model.learner(
-            split.n_features, split.n_classes, split.X_init, split.y_init
+            split.n_features, split.n_classes, split.X_init, split.y_init, pretrain_rng
         )
         mechanism = mechanism_class(config.mechanism.kind)(config.mechanism.params())
         self.contract = CollaborativeTrainer(

@@ -111,7 +111,9 @@ def check_data(experiment: Experiment) -> None:
                 "use nearest_centroid or naive_bayes"
             )
         try:  # building the model runs the checks that need the data (agents' classes)
-            DecaiModel(config, split, rng=np.random.default_rng(0))
+            DecaiModel(
+                config, split, rng=np.random.default_rng(0), pretrain_rng=np.random.default_rng(0)
+            )
         except ConfigError as error:
             raise ConfigError(f"{experiment.source}: {error}") from None
 

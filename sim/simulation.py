@@ -25,12 +25,15 @@ class RunResult:
 
 
 def replicate_seeds(seed: int, replicate: int) -> tuple[np.random.SeedSequence, ...]:
-    """(data order, behaviour) streams of replicate r: the same at every sweep point.
+    """(data order, behaviour, pre-training) streams of replicate r: the same at every
+    sweep point.
 
-    Equal to child r of `SeedSequence(seed).spawn(...)`, split again in two, so a run's
-    streams depend only on (seed, replicate), never on which worker runs it or when.
+    Equal to child r of `SeedSequence(seed).spawn(...)`, split again in three, so a run's
+    streams depend only on (seed, replicate), never on which worker runs it or when. The
+    pre-training stream (the learner's epoch shuffles) is the third child, so it leaves the
+    other two as they were before it existed.
     """
-    return tuple(np.random.SeedSequence(seed, spawn_key=(replicate,)).spawn(2))
+    return tuple(np.random.SeedSequence(seed, spawn_key=(replicate,)).spawn(3))
 
 
 def make_split(config: ExperimentConfig, replicate: int) -> Split:
@@ -47,7 +50,7 @@ def make_split(config: ExperimentConfig, replicate: int) -> Split:
         n_classes=data_cfg.n_classes,
         label_column=data_cfg.label_column,
     )
-    data_stream, _ = replicate_seeds(config.experiment.seed, replicate)
+    data_stream, *_ = replicate_seeds(config.experiment.seed, replicate)
     return split_dataset(
         data,
         initial_fraction=data_cfg.initial_fraction,
@@ -56,20 +59,38 @@ def make_split(config: ExperimentConfig, replicate: int) -> Split:
     )
 
 
-def full_data_accuracy(config: ExperimentConfig, split: Split) -> float:
-    """The baseline: the same learner trained on all clean training data."""
+def full_data_accuracy(config: ExperimentConfig, split: Split, replicate: int) -> float:
+    """The baseline: the same learner pre-trained the same way on all clean training data."""
     X = np.vstack([split.X_init, split.X_pool])
     y = np.concatenate([split.y_init, split.y_pool])
-    return config.model.learner(split.n_features, split.n_classes, X, y).accuracy(
-        split.X_test, split.y_test
+    rng = pretrain_rng(config, replicate)
+    learner = config.model.learner(split.n_features, split.n_classes, X, y, rng)
+    return learner.accuracy(split.X_test, split.y_test)
+
+
+def pretrain_rng(config: ExperimentConfig, replicate: int) -> np.random.Generator:
+    """The generator that shuffles replicate r's pre-training epochs."""
+    return np.random.default_rng(replicate_seeds(config.experiment.seed, replicate)[2])
+
+
+def build_model(
+    config: ExperimentConfig, split: Split, replicate: int, *, strict: bool = False
+) -> DecaiModel:
+    """Replicate r's model on its split, with its own behaviour and pre-training streams."""
+    _, behaviour_stream, pretrain_stream = replicate_seeds(config.experiment.seed, replicate)
+    return DecaiModel(
+        config,
+        split,
+        rng=np.random.default_rng(behaviour_stream),
+        pretrain_rng=np.random.default_rng(pretrain_stream),
+        strict=strict,
     )
 
 
 def simulate(config: ExperimentConfig, replicate: int = 0, *, strict: bool = False) -> RunResult:
     """Run one replicate; `strict` re-checks the ledger after every transaction."""
     split = make_split(config, replicate)
-    _, behaviour_stream = replicate_seeds(config.experiment.seed, replicate)
-    model = DecaiModel(config, split, rng=np.random.default_rng(behaviour_stream), strict=strict)
+    model = build_model(config, split, replicate, strict=strict)
     model.run()
 
     timeseries = (
@@ -85,7 +106,7 @@ def simulate(config: ExperimentConfig, replicate: int = 0, *, strict: bool = Fal
     summary = {
         "initial_accuracy": model.initial_accuracy,
         "final_accuracy": model.accuracy,
-        "full_data_accuracy": full_data_accuracy(config, split),
+        "full_data_accuracy": full_data_accuracy(config, split, replicate),
         "contributions": len(model.contract.contributions),
         "rejected": model.contract.rejections["add_data"],
         "duration_days": model.time / DAY,

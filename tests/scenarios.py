@@ -1,13 +1,10 @@
 """Small configs and models shared by the tests."""
 
-import numpy as np
-
 import sim.runner
 from sim.config import validate
 from sim.contract import CollaborativeTrainer
 from sim.ledger import Ledger
-from sim.model import DecaiModel
-from sim.simulation import make_split, replicate_seeds, simulate
+from sim.simulation import build_model, make_split, simulate
 
 
 class Chain:
@@ -88,9 +85,7 @@ def small_config(cost_weight=20, attackers=1, attacker_reports=True, **experimen
 
 
 def build(config, replicate=0, strict=True):
-    split = make_split(config, replicate)
-    _, behaviour = replicate_seeds(config.experiment.seed, replicate)
-    return DecaiModel(config, split, rng=np.random.default_rng(behaviour), strict=strict)
+    return build_model(config, make_split(config, replicate), replicate, strict=strict)
 
 
 def count_simulations(monkeypatch, experiment) -> list[tuple[int, int]]:

@@ -131,7 +131,7 @@ def test_config_toml_is_the_resolved_config(results_dir, config_file):
     resolved = tomllib.loads((results_dir / "config.toml").read_text())
     # Defaults are filled in ...
     assert resolved["experiment"]["stop_when_settled"] is True
-    assert resolved["model"]["pretrain_epochs"] >= 1
+    assert resolved["model"]["perceptron"]["weight_scale"] == 10**9
     assert resolved["agents"][1]["deposit_spread"] >= 0
     assert resolved["agents"][1]["strategy"] == "label_flip"
     # ... the file's values are kept, with the sweep ...

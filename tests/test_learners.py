@@ -5,7 +5,9 @@ from functools import cache
 import numpy as np
 import pytest
 from sklearn import datasets
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Perceptron as SkPerceptron
+from sklearn.linear_model import SGDClassifier
 from sklearn.naive_bayes import BernoulliNB
 from sklearn.neighbors import NearestCentroid as SkNearestCentroid
 
@@ -14,6 +16,7 @@ from sim.learners import (
     NaiveBayes,
     NearestCentroid,
     Perceptron,
+    SGDPerceptron,
     make_learner,
 )
 
@@ -40,16 +43,112 @@ def random_binary(n_samples=400, n_features=60, n_classes=2, seed=0):
     return X, scores.argmax(axis=1).astype(np.int64)
 
 
-# -- Perceptron ---------------------------------------------------------------------------
+# -- SGDPerceptron: scikit-learn's SGDClassifier(loss="perceptron") is the oracle ---------
 
-# (x, y, weights after the step, bias after the step), worked by hand with learning_rate 1.
+
+def sk_sgd(**params):
+    """The reference simulator's perceptron; shuffle=False so tests can give it our order."""
+    return SGDClassifier(
+        loss="perceptron", learning_rate="optimal", penalty=None, tol=1e-3, shuffle=False, **params
+    )
+
+
+def assert_same_model(ours, theirs):
+    np.testing.assert_allclose(ours.weights, theirs.coef_[0], rtol=1e-9, atol=0)
+    np.testing.assert_allclose(ours.intercept, theirs.intercept_[0], rtol=1e-9, atol=0)
+    assert ours.t == theirs.t_
+
+
+SGD_DATA = ["breast_cancer", "random_binary"]
+
+
+def learn_data(name):
+    return sklearn_data(name) if name != "random_binary" else random_binary(n_features=200)
+
+
+@pytest.mark.parametrize("data", SGD_DATA)
+def test_sgd_perceptron_fit_equals_sklearn_fit(data):
+    X, y = learn_data(data)
+    ours = SGDPerceptron(X.shape[1], 2, shuffle=False).fit(X, y)
+    theirs = sk_sgd().fit(X, y)
+    assert ours.n_iter == theirs.n_iter_ > 5  # stopped by tol after the same epochs
+    assert_same_model(ours, theirs)
+    np.testing.assert_array_equal(ours.predict_many(X), theirs.predict(X))
+
+
+@pytest.mark.parametrize("data", SGD_DATA)
+def test_sgd_perceptron_shuffled_fit_then_updates_equal_sklearn(data):
+    """Pre-training shuffles each epoch by our stream; scikit-learn, fed the same orders
+    one epoch per partial_fit, must reach the same model, then follow every update."""
+    X, y = learn_data(data)
+    n_train = len(y) // 2
+    ours = SGDPerceptron(X.shape[1], 2).fit(X[:n_train], y[:n_train], np.random.default_rng(7))
+    theirs, orders = sk_sgd(), np.random.default_rng(7)
+    for _ in range(ours.n_iter):
+        order = orders.permutation(n_train)
+        theirs.partial_fit(X[order], y[order], classes=[0, 1])
+    assert_same_model(ours, theirs)
+
+    X_up, y_up = X[n_train:-100], y[n_train:-100]
+    changed = 0
+    for i, (x_i, y_i) in enumerate(zip(X_up, 1 - y_up, strict=True)):  # flipped labels
+        before = ours.weights.copy()
+        ours.update(x_i, int(y_i))
+        theirs.partial_fit(x_i[None, :], [y_i])
+        changed += not np.array_equal(before, ours.weights)
+        if i % 25 == 0:
+            assert_same_model(ours, theirs)
+    assert changed > 20  # the comparison exercised many steps
+    assert_same_model(ours, theirs)
+    np.testing.assert_array_equal(ours.predict_many(X[-100:]), theirs.predict(X[-100:]))
+
+
+def test_sgd_perceptron_steps_follow_the_optimal_schedule():
+    """The first step is sqrt(1 / sqrt(alpha)); step t is 1 / (alpha (t0 + t - 1))."""
+    alpha = 1e-4
+    model = SGDPerceptron(3, 2, alpha=alpha)
+    x = np.array([1.0, 0.0, 1.0])
+    model.update(x, 1)  # zero model: score 0, a mistake
+    assert model.weights.tolist() == pytest.approx([10.0, 0.0, 10.0], rel=1e-12)
+    assert model.intercept == pytest.approx(10.0, rel=1e-12)
+    for _ in range(998):
+        model.update(x, 1)  # correct now: no step, but t counts every sample
+    assert model.t == 1000
+    before = model.weights.copy()
+    model.update(x, 0)  # score 30 > 0, label 0: step 1 / (alpha (t0 + 999)), t0 = 1000
+    np.testing.assert_allclose(before - model.weights, [1 / (alpha * 1999), 0, 1 / (alpha * 1999)])
+
+
+def test_sgd_perceptron_stops_at_max_iter_like_sklearn():
+    X, y = random_binary(n_features=200)
+    ours = SGDPerceptron(X.shape[1], 2, shuffle=False, max_iter=3).fit(X, y)
+    with pytest.warns(ConvergenceWarning):
+        theirs = sk_sgd(max_iter=3).fit(X, y)
+    assert ours.n_iter == 3
+    assert_same_model(ours, theirs)
+
+
+def test_sgd_perceptron_needs_an_rng_to_shuffle_and_accepts_no_data():
+    X, y = random_binary()
+    with pytest.raises(ValueError, match="fit needs an rng"):
+        SGDPerceptron(X.shape[1], 2).fit(X, y)
+    empty = SGDPerceptron(X.shape[1], 2).fit(X[:0], y[:0], np.random.default_rng(0))
+    assert not empty.weights.any() and empty.intercept == 0 and empty.n_iter == 0
+
+
+# -- Perceptron: the deployed contract's rule ------------------------------------------
+
+# (x, y, weights after the step, bias after the step), worked by hand with the defaults:
+# learning rate 1, pre-training on-chain from zero, intercept updates on.
 HAND_WORKED = [
     ((1, 0, 2), 1, (1, 0, 2), 1),  # score 0 (zero model): mistake, w += x, b += 1
     ((0, 1, 0), 0, (1, -1, 2), 0),  # score 0 + 1 = 1 but label 0: w -= x, b -= 1
-    ((0, 2, 1), 0, (1, -3, 1), -1),  # score -2 + 2 + 0 = 0: predicts 0, yet t*s = 0 updates
+    ((0, 2, 1), 0, (1, -3, 1), -1),  # score -2 + 2 + 0 = 0: predicts 0, yet s*score = 0 updates
     ((2, 0, 1), 1, (1, -3, 1), -1),  # score 2 + 1 - 1 = 2 > 0: correct, nothing changes
     ((0, 1, 3), 1, (1, -2, 4), 0),  # score -3 + 3 - 1 = -1 but label 1: w += x, b += 1
 ]
+ON_CHAIN = {"learning_rate": 1, "pretrain": "on_chain"}
+DEPLOYED = {"weight_scale": 10**9, "learning_rate": 10**9, "pretrain": "sgd"}
 
 
 def test_perceptron_follows_hand_worked_updates():
@@ -65,18 +164,9 @@ def test_perceptron_follows_hand_worked_updates():
     assert fitted.weights.tolist() == [1, -2, 4] and fitted.bias == 0
 
 
-def test_perceptron_learning_rate_scales_every_step():
-    # From zero weights, lr scales every score by lr without changing its sign.
-    X, y = random_binary()
-    base = Perceptron(X.shape[1], 2).fit(X, y)
-    scaled = Perceptron(X.shape[1], 2, learning_rate=3).fit(X, y)
-    np.testing.assert_array_equal(scaled.weights, 3 * base.weights)
-    assert scaled.bias == 3 * base.bias
-
-
 @pytest.mark.parametrize("data", ["breast_cancer", "random_binary"])
-def test_perceptron_equals_sklearn_one_sample_at_a_time(data):
-    X, y = sklearn_data(data) if data != "random_binary" else random_binary()
+def test_on_chain_perceptron_equals_sklearn_perceptron_one_sample_at_a_time(data):
+    X, y = learn_data(data)
     ours = Perceptron(X.shape[1], 2)
     theirs = SkPerceptron(eta0=1, alpha=0, penalty=None, shuffle=False, fit_intercept=True)
     mistakes = 0
@@ -87,13 +177,62 @@ def test_perceptron_equals_sklearn_one_sample_at_a_time(data):
         np.testing.assert_array_equal(ours.weights, theirs.coef_[0])
         assert ours.bias == theirs.intercept_[0]
     assert mistakes > 10  # the comparison exercised many updates
-    np.testing.assert_array_equal(ours.predict_many(X), theirs.predict(X))
 
 
+def test_perceptron_leaves_the_intercept_alone_as_the_reference_contract():
+    X, y = random_binary()
+    model = Perceptron(X.shape[1], 2, update_intercept=False, **DEPLOYED)
+    model.fit(X[:200], y[:200], np.random.default_rng(0))
+    bias = model.bias
+    for x_i, y_i in zip(X[200:], 1 - y[200:], strict=True):
+        model.update(x_i, int(y_i))
+    assert model.bias == bias != 0
+
+
+def test_perceptron_learning_rate_scales_every_step():
+    # From zero weights, lr scales every score by lr without changing its sign.
+    X, y = random_binary()
+    base = Perceptron(X.shape[1], 2, **ON_CHAIN).fit(X, y)
+    scaled = Perceptron(X.shape[1], 2, **{**ON_CHAIN, "learning_rate": 3}).fit(X, y)
+    np.testing.assert_array_equal(scaled.weights, 3 * base.weights)
+
+
+@pytest.mark.parametrize("data", SGD_DATA)
+def test_perceptron_deploys_sgd_weights_in_fixed_point(data):
+    """Pre-trained off-chain by the simulator's rule (scikit-learn is the oracle, via
+    SGDPerceptron), then stored as rint(w * 1e9): the same predictions but for ties."""
+    X, y = learn_data(data)
+    deployed = Perceptron(X.shape[1], 2, **DEPLOYED).fit(X, y, np.random.default_rng(3))
+    off_chain = SGDPerceptron(X.shape[1], 2).fit(X, y, np.random.default_rng(3))
+    np.testing.assert_array_equal(deployed.weights, np.rint(off_chain.weights * 1e9))
+    assert deployed.bias == round(off_chain.intercept * 1e9)
+    assert np.mean(deployed.predict_many(X) == off_chain.predict_many(X)) > 0.999
+
+
+def test_a_large_on_chain_step_lets_a_flipped_label_flip_its_own_prediction():
+    X, y = random_binary(n_features=200)
+    rng = np.random.default_rng(0)
+    small = Perceptron(X.shape[1], 2, **{**DEPLOYED, "learning_rate": 10**7})
+    small.fit(X[:300], y[:300], rng)
+    large = Perceptron(X.shape[1], 2, **{**DEPLOYED, "learning_rate": 10**11})
+    large.weights, large.bias = small.weights.copy(), small.bias
+    flipped_small = flipped_large = 0
+    for x_i, y_i in zip(X[300:], y[300:], strict=True):
+        wrong = 1 - int(y_i)
+        for model in (small, large):
+            model_copy = model.copy()
+            model_copy.update(x_i, wrong)
+            if model_copy.predict(x_i) == wrong:
+                flipped_small += model is small
+                flipped_large += model is large
+    assert flipped_large > 0.9 * (len(y) - 300) > 3 * flipped_small
+
+
+@pytest.mark.parametrize("kind", ["perceptron", "sgd_perceptron"])
 @pytest.mark.parametrize("n_classes", [3, 10])
-def test_perceptron_rejects_multiclass(n_classes):
+def test_perceptrons_reject_multiclass(kind, n_classes):
     with pytest.raises(ValueError, match="binary-only.*nearest_centroid or naive_bayes"):
-        Perceptron(5, n_classes)
+        make_learner(kind, 5, n_classes)
 
 
 def test_perceptron_weights_stay_integers_after_many_updates():
@@ -107,9 +246,9 @@ def test_perceptron_weights_stay_integers_after_many_updates():
 
 
 def test_perceptron_state_changes_only_on_a_mistake():
-    model = Perceptron(3, 2).fit(np.array([[1.0, 0.0, 1.0]]), np.array([1]))
+    model = Perceptron(3, 2, **ON_CHAIN).fit(np.array([[1.0, 0.0, 1.0]]), np.array([1]))
     before = model.state()
-    model.update(np.array([1.0, 1.0, 0.0]), 1)  # score 1 + 1 = 2 > 0: correct
+    model.update(np.array([1.0, 1.0, 0.0]), 1)  # score 1 > 0: correct
     assert all(np.array_equal(a, b) for a, b in zip(before, model.state(), strict=True))
     model.update(np.array([1.0, 1.0, 0.0]), 0)  # same sample, wrong side: a mistake
     assert not all(np.array_equal(a, b) for a, b in zip(before, model.state(), strict=True))
@@ -176,6 +315,29 @@ def test_naive_bayes_equals_sklearn_bernoulli(data, alpha):
     np.testing.assert_array_equal(ours.predict_many(X), theirs.predict(X))
 
 
+def test_naive_bayes_updates_equal_sklearn_partial_fit():
+    X, y = random_binary(n_samples=600, n_classes=3)
+    ours, theirs = NaiveBayes(X.shape[1], 3), BernoulliNB()
+    for i, (x_i, y_i) in enumerate(zip(X[:500], y[:500], strict=True)):
+        ours.update(x_i, int(y_i))
+        theirs.partial_fit(x_i[None, :], [y_i], classes=[0, 1, 2])
+        if i % 50 == 49:
+            np.testing.assert_allclose(ours.feature_log_prob, theirs.feature_log_prob_, rtol=1e-12)
+            np.testing.assert_array_equal(ours.predict_many(X[500:]), theirs.predict(X[500:]))
+
+
+def test_nearest_centroid_updates_equal_sklearn_on_the_data_so_far():
+    X, y = sklearn_data("wine")
+    order = np.random.default_rng(0).permutation(len(y))
+    X, y = X[order], y[order]
+    ours = NearestCentroid(X.shape[1], 3)
+    for i, (x_i, y_i) in enumerate(zip(X, y, strict=True)):
+        ours.update(x_i, int(y_i))
+        if i >= 20 and i % 20 == 0:  # every class has samples by then
+            theirs = SkNearestCentroid().fit(X[: i + 1], y[: i + 1])
+            np.testing.assert_array_equal(ours.predict_many(X), theirs.predict(X))
+
+
 def test_naive_bayes_never_predicts_a_class_without_samples():
     X, y = random_binary(n_classes=3)
     seen = y != 1  # class 1 never trained
@@ -194,7 +356,8 @@ def test_naive_bayes_never_predicts_a_class_without_samples():
 @pytest.fixture(params=sorted(LEARNERS))
 def trained(request):
     X, y = random_binary()
-    return LEARNERS[request.param](X.shape[1], 2).fit(X[:300], y[:300]), X[300:], y[300:]
+    model = LEARNERS[request.param](X.shape[1], 2).fit(X[:300], y[:300], np.random.default_rng(0))
+    return model, X[300:], y[300:]
 
 
 def test_accuracy_is_the_mean_of_correct_predictions(trained):
@@ -243,9 +406,9 @@ def test_make_learner_builds_each_kind_with_its_params():
 
 
 def test_make_learner_rejects_unknown_kind_and_params():
-    with pytest.raises(ValueError, match="unknown model kind 'svm'; choose one of perceptron"):
+    with pytest.raises(ValueError, match="unknown model kind 'svm'; choose one of naive_bayes"):
         make_learner("svm", 4, 2)
-    with pytest.raises(ValueError, match="unknown parameter.*alpah.*accepts: alpha"):
+    with pytest.raises(ValueError, match=r"alpah\n\s+Extra inputs are not permitted"):
         make_learner("naive_bayes", 4, 2, alpah=1.0)
 
 
@@ -254,9 +417,11 @@ def test_make_learner_rejects_unknown_kind_and_params():
     [
         (lambda: Perceptron(0, 2), "n_features must be at least 1, got 0"),
         (lambda: NaiveBayes(4, 1), "n_classes must be at least 2, got 1"),
-        (lambda: Perceptron(4, 2, learning_rate=0.5), "learning_rate must be an integer"),
-        (lambda: Perceptron(4, 2, learning_rate=0), "learning_rate must be at least 1"),
-        (lambda: NaiveBayes(4, 2, alpha=0.0), "alpha must be a finite number > 0"),
+        (lambda: Perceptron(4, 2, learning_rate=0.5), r"learning_rate\n.*valid integer"),
+        (lambda: Perceptron(4, 2, learning_rate=0), r"learning_rate\n.*greater than or equal to 1"),
+        (lambda: Perceptron(4, 2, pretrain="twice"), r"pretrain\n.*'sgd' or 'on_chain'"),
+        (lambda: NaiveBayes(4, 2, alpha=0.0), r"alpha\n.*greater than 0"),
+        (lambda: SGDPerceptron(4, 2, max_iter=10**6), r"max_iter\n.*less than or equal to"),
     ],
 )
 def test_constructor_rejects_bad_parameters(build, message):
