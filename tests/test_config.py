@@ -630,3 +630,11 @@ def test_the_resolved_config_of_every_mechanism_is_toml_that_reads_back_the_same
     config = Experiment(raw).config
     text = tomli_w.dumps(config.resolved())
     assert Experiment(tomllib.loads(text)).config == config
+
+
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "experiments").glob("*.toml")), ids=lambda path: path.stem
+)
+def test_every_shipped_config_is_valid(path):
+    experiment = Experiment.from_file(path)
+    assert experiment.points
