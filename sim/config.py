@@ -18,7 +18,8 @@ from sim.params import KeyedError, Params
 from sim.registry import MECHANISMS, behaviour_class, load_plugins
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-BUNDLED_DATASETS = {"breast_cancer": 2, "digits": 10, "wine": 3, "iris": 3}
+BUNDLED_DATASETS = {"breast_cancer": 2, "digits": 10, "wine": 3, "iris": 3, "bag_of_words": 2}
+"""The named datasets that need no file, and their classes (synthetic's are an option)."""
 
 
 class ConfigError(ValueError):
@@ -77,26 +78,48 @@ class ExperimentSection(Section):
 
 class DataSection(Section):
     dataset: str = Field(
-        "synthetic", description="bundled name, synthetic, csv:PATH or parquet:PATH"
+        "synthetic",
+        description="bundled name, synthetic, bag_of_words, csv:PATH, parquet:PATH or "
+        "svmlight:PATH",
     )
     initial_fraction: float = Field(0.1, ge=0, lt=1, description="share used to pre-train")
     test_fraction: float = Field(0.2, gt=0, lt=1, description="share held out as the test set")
-    n_samples: int | None = Field(None, gt=0, description="synthetic: samples")
-    n_features: int | None = Field(None, gt=0, description="synthetic: features")
-    binary: bool = Field(False, description="synthetic: binary bag-of-words-like features")
+    n_samples: int | None = Field(None, gt=0, description="synthetic, bag_of_words: samples")
+    n_features: int | None = Field(
+        None, gt=0, description="synthetic, bag_of_words: features; svmlight: keep the first ones"
+    )
+    binary: bool = Field(
+        False, description="synthetic: 0/1 features; bag_of_words, svmlight: presence, not counts"
+    )
     n_informative: int | None = Field(None, gt=0, description="synthetic: informative features")
     n_classes: int = Field(2, ge=2, description="synthetic: classes")
     class_sep: float = Field(1.0, gt=0, description="synthetic: class separation")
-    flip_y: float = Field(0.0, ge=0, le=1, description="synthetic: share of random labels")
+    flip_y: float = Field(
+        0.0, ge=0, le=1, description="synthetic, bag_of_words: share of random labels"
+    )
+    mean_length: float = Field(230.0, gt=0, description="bag_of_words: mean words per document")
+    zipf_exponent: float = Field(
+        1.0, gt=0, description="bag_of_words: word frequency ~ 1 / rank ** zipf_exponent"
+    )
+    sentiment_share: float = Field(
+        0.1, gt=0, lt=1, description="bag_of_words: share of words more frequent in one class"
+    )
+    sentiment_strength: float = Field(
+        0.68, gt=0, description="bag_of_words: log frequency ratio of a sentiment word's classes"
+    )
     label_column: str = Field("label", description="csv/parquet: the label column")
+    label_threshold: float | None = Field(
+        None, description="csv/parquet/svmlight: labels >= it are class 1, the rest class 0"
+    )
 
     @model_validator(mode="after")
     def _check(self):
         if self.initial_fraction + self.test_fraction >= 1:
             raise KeyedError("initial_fraction", "initial_fraction + test_fraction must be below 1")
         known = self.dataset in BUNDLED_DATASETS or self.dataset == "synthetic"
-        if not known and not self.dataset.startswith(("csv:", "parquet:")):
-            choices = ", ".join([*BUNDLED_DATASETS, "synthetic", "csv:PATH", "parquet:PATH"])
+        if not known and not self.dataset.startswith(("csv:", "parquet:", "svmlight:")):
+            files = ["csv:PATH", "parquet:PATH", "svmlight:PATH"]
+            choices = ", ".join([*BUNDLED_DATASETS, "synthetic", *files])
             raise KeyedError(
                 "dataset", f"unknown dataset {self.dataset!r}; choose one of {choices}"
             )
@@ -105,6 +128,8 @@ class DataSection(Section):
     def known_classes(self) -> int | None:
         if self.dataset == "synthetic":
             return self.n_classes
+        if self.label_threshold is not None:
+            return 2
         return BUNDLED_DATASETS.get(self.dataset)
 
 

@@ -48,7 +48,12 @@ def make_split(config: ExperimentConfig, replicate: int) -> Split:
         class_sep=data_cfg.class_sep,
         flip_y=data_cfg.flip_y,
         n_classes=data_cfg.n_classes,
+        mean_length=data_cfg.mean_length,
+        zipf_exponent=data_cfg.zipf_exponent,
+        sentiment_share=data_cfg.sentiment_share,
+        sentiment_strength=data_cfg.sentiment_strength,
         label_column=data_cfg.label_column,
+        label_threshold=data_cfg.label_threshold,
     )
     data_stream, *_ = replicate_seeds(config.experiment.seed, replicate)
     return split_dataset(
