@@ -48,16 +48,25 @@ class Adversarial(Contributor):
         self.target_class: int | None = None
         self.flip_to: int | None = None
         if self.strategy == "targeted":
-            n_classes = model.n_classes
+            self.check_classes(group, model.n_classes)
             target, flip_to = self.params.target_class, self.params.flip_to
-            for key, value in (("target_class", target), ("flip_to", flip_to)):
-                if value is not None and value >= n_classes:
-                    raise ConfigError(
-                        f"agents.{self.group}: {key} {value} is not a class of this dataset "
-                        f"(0..{n_classes - 1})"
-                    )
             self.target_class = target
-            self.flip_to = (target + 1) % n_classes if flip_to is None else flip_to
+            self.flip_to = (target + 1) % model.n_classes if flip_to is None else flip_to
+
+    @classmethod
+    def check_classes(cls, group, n_classes: int) -> None:
+        """Classes are the labels re-encoded as 0..n_classes-1 in sorted order, whatever
+        the data file holds: labels {0, 7} are classes 0 and 1."""
+        if group.strategy != "targeted":
+            return
+        params = group.params()
+        for key, value in (("target_class", params.target_class), ("flip_to", params.flip_to)):
+            if value is not None and value >= n_classes:
+                raise ConfigError(
+                    f"agents.{group.name}: {key} {value} is not a class of this dataset "
+                    f"(0..{n_classes - 1}): its labels are re-encoded as 0..{n_classes - 1} in "
+                    "sorted order of the original labels"
+                )
 
     @classmethod
     def check_params(cls, strategy: str | None, params: AdversarialParams) -> None:

@@ -30,6 +30,8 @@ class Account(mesa.Agent):
     """Strategy name -> one-line description; the first is the default."""
     Params: ClassVar[type[Params]] = Params
     """The kind's own config keys."""
+    internal: ClassVar[bool] = False
+    """Added by its mechanism (`Mechanism.operator`), never by a config's agent groups."""
 
     def __init__(self, model, name: str, group: "AgentGroup"):
         super().__init__(model)
@@ -50,6 +52,11 @@ class Account(mesa.Agent):
     @classmethod
     def check_params(cls, strategy: str | None, params: Params) -> None:
         """Checks that need the strategy too; raise `KeyedError(key, message)`."""
+
+    @classmethod
+    def check_classes(cls, group: "AgentGroup", n_classes: int) -> None:
+        """Checks that need the data's number of classes; raise `ConfigError`. Run before
+        anything is built on the data (and by `runner.check_data` for every sweep point)."""
 
     @property
     def balance(self) -> int:

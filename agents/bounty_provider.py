@@ -26,6 +26,7 @@ from sim.registry import register_behaviour
 class BountyProvider(Account):
     kind = "bounty_provider"
     description = "funds a prediction market, commits to its test set and moves it along"
+    internal = True  # the prediction market adds one itself; a config cannot
 
     def __init__(self, model, name, group):
         super().__init__(model, name, group)

@@ -7,13 +7,17 @@ from pydantic import Field
 
 from agents.base import Account
 from sim.ledger import Rejected
+from sim.limits import MAX_MONEY
 from sim.params import Params
 from sim.registry import register_behaviour
 
 
 class ModelUserParams(Params):
     pay_to_call: int = Field(
-        1, ge=0, description="the fee it pays per prediction where the mechanism takes fees (dtr)"
+        1,
+        ge=0,
+        le=MAX_MONEY,
+        description="the fee it pays per prediction where the mechanism takes fees (dtr)",
     )
 
 

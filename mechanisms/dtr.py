@@ -13,14 +13,17 @@ from pydantic import Field, model_validator
 
 from sim.contract import Contribution
 from sim.ledger import Rejected, Transfer
+from sim.limits import MAX_MONEY
 from sim.mechanism import DAY, Mechanism
 from sim.params import Params, require_longer
 from sim.registry import register_mechanism
 
 
 class DTRParams(Params):
-    cost_weight: float = Field(1.0, gt=0, description="scale of the deposit formula")
-    min_deposit: int = Field(1, ge=1, description="the least deposit an add ever needs")
+    cost_weight: float = Field(1.0, gt=0, le=MAX_MONEY, description="scale of the deposit formula")
+    min_deposit: int = Field(
+        1, ge=1, le=MAX_MONEY, description="the least deposit an add ever needs"
+    )
     refund_window_days: float = Field(1.0, ge=0, description="wait before refunds and reports")
     take_window_days: float = Field(9.0, gt=0, description="after this anyone takes what is left")
 

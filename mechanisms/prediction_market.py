@@ -44,13 +44,14 @@ from pydantic import Field
 from sim.config import AgentGroup
 from sim.contract import Contribution
 from sim.ledger import Rejected, Transfer
+from sim.limits import MAX_MONEY
 from sim.mechanism import DAY, Mechanism
 from sim.params import Params
 from sim.registry import register_mechanism
 
 
 class PredictionMarketParams(Params):
-    bounty: int = Field(10_000, gt=0, description="units the bounty provider pays in")
+    bounty: int = Field(10_000, gt=0, le=MAX_MONEY, description="units the bounty provider pays in")
     test_samples: int | None = Field(
         None,
         ge=2,
@@ -61,7 +62,10 @@ class PredictionMarketParams(Params):
         10, ge=2, description="portions the provider's test set is committed in; one is shown early"
     )
     min_stake: int = Field(
-        10, ge=1, description="the stake a contribution pays; below it, a stake leaves the market"
+        10,
+        ge=1,
+        le=MAX_MONEY,
+        description="the stake a contribution pays; below it, a stake leaves the market",
     )
     allow_greater_deposit: bool = Field(
         False, description="a contribution may stake more than min_stake"
@@ -148,7 +152,7 @@ class PredictionMarket(Mechanism):
         self.provider_return = 0
 
     def operator(self) -> AgentGroup:
-        return AgentGroup(
+        return AgentGroup.of_mechanism(
             name="bounty_provider",
             kind="bounty_provider",
             count=1,

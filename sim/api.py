@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator, Mapping
 from concurrent.futures import Executor
 from contextlib import contextmanager, nullcontext
+from numbers import Integral
 from pathlib import Path
 from typing import Any
 
@@ -60,22 +61,28 @@ def run(
                that are not identifiers: `overrides={"sweep.population.attack_rate": [0, .2]}`.
                Applied after **keys, so a key given both ways takes this value.
     out:       the results root: the folder is `<out>/<experiment.name>/<timestamp>/`.
-               Default `results` in the working directory (as `decai run`).
-    jobs:      worker processes (`decai run --jobs`): a forkserver process pool that runs only
-               sim's own functions, so neither a notebook nor a script needs an
-               `if __name__ == "__main__":` guard. Same results, to the byte, as jobs=1.
+               Default `results` in the working directory (as `decai run`); not "".
+    jobs:      worker processes, at least 1 (`decai run --jobs`): a forkserver process pool
+               that runs only sim's own functions, so neither a notebook nor a script needs
+               an `if __name__ == "__main__":` guard. Same results, to the byte, as jobs=1.
     executor:  an executor of your own instead (e.g. from `sim.runner.make_executor(4,
-               "dask")`), reused across calls; not together with jobs > 1.
+               "dask")`, or any `concurrent.futures.Executor`), reused across calls; not
+               together with jobs > 1.
     progress:  show a progress bar (tqdm, on stderr).
 
     Returns the results (`sim.results.Results`): `summary`, `timeseries`, `agents` and
     `leaderboard` DataFrames, `config` (the resolved config as TOML text), `manifest`,
     `path`, `headline_plot(point)`. Raises `sim.config.ConfigError` for a bad config or
-    override (nothing written), `sim.runner.RunsFailed` if every run raised; if only some
-    did, it warns and `results.failed` lists them.
+    override, ValueError for jobs below 1 or an empty out, TypeError for an executor that
+    is not one (nothing written for any of these), `sim.runner.RunsFailed` if every run
+    raised; if only some did, it warns and `results.failed` lists them.
     """
+    if not isinstance(jobs, Integral) or isinstance(jobs, bool) or jobs < 1:
+        raise ValueError(f"jobs: must be a whole number of at least 1 (got {jobs!r})")
     if executor is not None and jobs > 1:
         raise ValueError("give jobs or executor, not both")
+    if out is not None and not str(out).strip():
+        raise ValueError("out: an empty folder name (give a folder, or leave out for results/)")
     if isinstance(config, str | Path):
         raw, source = read_toml(Path(config)), str(config)
     elif isinstance(config, Mapping):

@@ -58,7 +58,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument(
         "file", nargs="?", type=Path, metavar="FILE", help=f"default: {DEFAULT_EXPERIMENT}"
     )
-    run.add_argument("--out", type=Path, help="results folder root (default: results)")
+    run.add_argument("--out", help="results folder root (default: results)")
     run.add_argument(
         "--set", action="append", default=[], metavar="KEY=VALUE", help="override a config key"
     )
@@ -109,6 +109,8 @@ def _run(args) -> int:
         raise UsageError(f"--jobs: must be at least 1 (got {args.jobs})")
     if args.scheduler and args.executor != "dask":
         raise UsageError("--scheduler needs --executor dask")
+    if args.out is not None and not args.out.strip():
+        raise UsageError("--out: an empty folder name (give a folder, or leave it out for results)")
     if args.resume:
         given = [
             flag
@@ -134,7 +136,7 @@ def _run(args) -> int:
             if args.resume:
                 results = resume_experiment(args.resume, executor=executor, progress=progress)
             else:
-                out = args.out or Path("results")
+                out = Path(args.out or "results")
                 results = run_experiment(experiment, out, executor=executor, progress=progress)
     except Interrupted as stop:
         print(f"decai: {stop}; finish with: decai run --resume {stop.path}", file=sys.stderr)

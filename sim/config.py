@@ -6,16 +6,28 @@ Validation happens here, at the boundary: unknown keys and bad values become one
 
 import copy
 import itertools
+import math
 import tomllib
+from functools import partial
 from pathlib import Path
 from typing import Any, ClassVar
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+import tomli_w
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
 
+from sim import datasets, limits
 from sim.learners import LEARNERS, make_learner
+from sim.limits import MAX_MONEY, MAX_SEED
 from sim.params import KeyedError, Params
-from sim.registry import MECHANISMS, behaviour_class, load_plugins
+from sim.registry import MECHANISMS, behaviour_class, load_plugins, mechanism_class
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
 BUNDLED_DATASETS = {"breast_cancer": 2, "digits": 10, "wine": 3, "iris": 3, "bag_of_words": 2}
@@ -55,19 +67,36 @@ def _filled(params_cls: type[Params], values: dict[str, Any], prefix: str = "") 
         raise KeyedError(prefix + key, message) from None
 
 
+def _within(key: str, amount: float, what: str, limit: str) -> None:
+    """Refuse work over `sim.limits.<limit>` (read now, so it can be raised) before any
+    of it is allocated."""
+    bound = getattr(limits, limit)
+    if amount > bound:
+        shown = f"{amount:,}" if isinstance(amount, int) else f"{amount:,.0f}"
+        if amount >= 1e21:
+            shown = f"{amount:.3g}"
+        raise KeyedError(key, f"{shown} {what} is over the limit of {bound:,} (sim.limits.{limit})")
+
+
 def _fill_params(section: BaseModel, params_cls: type[Params]) -> None:
     """Check a section's own (extra) keys against `params_cls`; keep them filled in."""
     filled = _filled(params_cls, section.model_extra or {})
     object.__setattr__(section, "__pydantic_extra__", filled)
 
 
+FINITE = {"allow_inf_nan": False}
+"""Every number of a config is finite: no duration, rate or amount means infinity."""
+
+
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, **FINITE)
 
 
 class ExperimentSection(Section):
     name: str = Field("experiment", pattern=NAME, description="names the results folder")
-    seed: int = Field(0, ge=0, description="root of every random stream")
+    seed: int = Field(
+        0, ge=0, le=MAX_SEED, description="root of every random stream (scikit-learn's range)"
+    )
     replicates: int = Field(1, ge=1, description="runs per sweep point")
     duration_days: float = Field(30.0, gt=0, description="simulated time of one run")
     eval_every_hours: float = Field(12.0, gt=0, description="how often metrics are sampled")
@@ -116,6 +145,16 @@ class DataSection(Section):
     def _check(self):
         if self.initial_fraction + self.test_fraction >= 1:
             raise KeyedError("initial_fraction", "initial_fraction + test_fraction must be below 1")
+        if self.n_samples is not None and self.n_features is not None:
+            cells = self.n_samples * self.n_features
+            if cells > datasets.MAX_CELLS:
+                raise KeyedError(
+                    "n_samples",
+                    f"{self.n_samples:,} samples x {self.n_features:,} features would take "
+                    f"{cells * 8 / 1e9:,.1f} GB as float64, over the limit of "
+                    f"{datasets.MAX_CELLS:,} cells (sim.datasets.MAX_CELLS)",
+                )
+        _within("n_classes", self.n_classes, "classes", "MAX_CLASSES")
         known = self.dataset in BUNDLED_DATASETS or self.dataset == "synthetic"
         if not known and not self.dataset.startswith(("csv:", "parquet:", "svmlight:")):
             files = ["csv:PATH", "parquet:PATH", "svmlight:PATH"]
@@ -143,7 +182,7 @@ class KindSection(BaseModel):
     kind's table.
     """
 
-    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True, **FINITE)
     kind: str
     what: ClassVar[str]
     """What a kind is, for error messages: "mechanism", "model"."""
@@ -203,20 +242,25 @@ class MechanismSection(KindSection):
 class AgentGroup(BaseModel):
     """Keys every group has, plus its kind's own parameters (e.g. honest `mistake_rate`)."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, strict=True)
+    model_config = ConfigDict(extra="allow", frozen=True, strict=True, **FINITE)
     name: str = Field(pattern=NAME, description="the group's name; agents are NAME-0, NAME-1, ...")
     kind: str = Field(description="behaviour: honest, adversarial, ...")
     strategy: str | None = Field(None, description="the kind's strategy (default: its first)")
     count: int = Field(1, ge=0, description="agents in the group")
-    start_balance: int = Field(10_000, gt=0, description="units each agent starts with")
-    mean_deposit: float = Field(50.0, gt=0, description="the most it deposits per add, on average")
+    start_balance: int = Field(
+        10_000, gt=0, le=MAX_MONEY, description="units each agent starts with"
+    )
+    mean_deposit: float = Field(
+        50.0, gt=0, le=MAX_MONEY, description="the most it deposits per add, on average"
+    )
     deposit_spread: float = Field(0.1, ge=0, description="std of that limit, as a share of it")
     mean_wait_hours: float = Field(1.0, gt=0, description="mean time between its actions")
     wait_jitter: float = Field(0.1, ge=0, le=1, description="std of the wait, as a share of it")
 
     @model_validator(mode="after")
-    def _check(self):
-        behaviour = _registered(behaviour_class, self.kind, "kind")
+    def _check(self, info: ValidationInfo):
+        internal = bool(info.context and info.context.get("mechanism"))
+        behaviour = _registered(partial(behaviour_class, internal=internal), self.kind, "kind")
         if self.strategy is None:
             object.__setattr__(self, "strategy", behaviour.default_strategy())
         else:
@@ -224,6 +268,12 @@ class AgentGroup(BaseModel):
         _fill_params(self, behaviour.Params)
         behaviour.check_params(self.strategy, self.params())
         return self
+
+    @classmethod
+    def of_mechanism(cls, **fields) -> "AgentGroup":
+        """A group a mechanism adds itself (`Mechanism.operator`): the only kind of group
+        that may be of an `internal` kind."""
+        return cls.model_validate(fields, context={"mechanism": True})
 
     def params(self) -> Params:
         return behaviour_class(self.kind).Params.model_validate(self.model_extra)
@@ -237,8 +287,12 @@ class PopulationSection(Section):
     lazy_rate: float = Field(0.0, ge=0, le=1, description="share that is lazy")
     attack_strategy: str = Field("label_flip", description="the adversarial strategy")
     lazy_strategy: str = Field("copy_model", description="the lazy strategy")
-    start_balance: int = Field(10_000, gt=0, description="units each agent starts with")
-    mean_deposit: float = Field(50.0, gt=0, description="the most it deposits per add, on average")
+    start_balance: int = Field(
+        10_000, gt=0, le=MAX_MONEY, description="units each agent starts with"
+    )
+    mean_deposit: float = Field(
+        50.0, gt=0, le=MAX_MONEY, description="the most it deposits per add, on average"
+    )
     mean_wait_hours: float = Field(1.0, gt=0, description="mean time between its actions")
     mistake_rate: float = Field(0.0, ge=0, le=1, description="honest: chance of a wrong label")
 
@@ -317,7 +371,65 @@ class ExperimentConfig(Section):
                 f"{self.model.kind} is binary but {self.data.dataset} has {classes} classes; "
                 "use nearest_centroid or naive_bayes",
             )
+        self._check_work()
         return self
+
+    def _check_work(self) -> None:
+        """Bound one run's work and money before any of it is allocated (see sim.limits).
+
+        The mechanism's own agents (a bounty provider) count too; each limit blames the
+        group that adds the most to it.
+        """
+        run = self.experiment
+        samples = run.duration_days * 24 / run.eval_every_hours
+        _within(
+            "experiment.eval_every_hours",
+            samples,
+            "metric samples per run (duration_days * 24 / eval_every_hours)",
+            "MAX_SAMPLES",
+        )
+        groups = self.groups()
+        operator = mechanism_class(self.mechanism.kind)(self.mechanism.params()).operator()
+        everyone = [*groups, *([operator] if operator else [])]
+        agents = sum(group.count for group in everyone)
+        seconds = run.duration_days * 86_400
+
+        def events(group: AgentGroup) -> float:  # waits are whole seconds, at least one
+            return group.count * seconds / max(group.mean_wait_hours * 3600, 1)
+
+        def money(group: AgentGroup) -> int:
+            return group.count * group.start_balance
+
+        for field, measure, what, limit in (
+            ("count", lambda group: group.count, "agents per run", "MAX_AGENTS"),
+            (
+                "mean_wait_hours",
+                events,
+                "agent actions per run (duration / mean_wait_hours, summed over agents)",
+                "MAX_EVENTS",
+            ),
+            (
+                "start_balance",
+                money,
+                "units of money in a run (count x start_balance, summed over groups, and the "
+                "mechanism's own)",
+                "MAX_MONEY",
+            ),
+        ):
+            worst = max(range(len(groups)), key=lambda index: measure(groups[index]))
+            _within(self._group_key(worst, field), sum(map(measure, everyone)), what, limit)
+        _within(
+            "experiment.eval_every_hours",
+            agents * samples,
+            f"rows of a run's agents table ({agents:,} agents x metric samples)",
+            "MAX_AGENT_ROWS",
+        )
+
+    def _group_key(self, index: int, field: str) -> str:
+        """The config key that sets `field` of group `index` of `groups()`."""
+        if self.population is None:
+            return f"agents.{index}.{field}"
+        return f"population.{'contributors' if field == 'count' else field}"
 
     def groups(self) -> list[AgentGroup]:
         return self.population.groups() if self.population else list(self.agents)
@@ -382,8 +494,22 @@ def set_key(raw: dict[str, Any], key: str, value: Any) -> None:
     table[parts[-1]] = value
 
 
+MAX_CONFIG_BYTES = 1 << 20
+"""The largest config file read, 1 MiB: a sweep's lists fit in far less."""
+
+
 def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a config: only a regular file of at most MAX_CONFIG_BYTES, both checked before
+    it is opened (opening a FIFO blocks until a writer comes; /dev/zero never ends)."""
     try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise ConfigError(f"{path}: not a regular file (a directory, FIFO or device)")
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError(
+                f"{path}: {size:,} bytes, over the {MAX_CONFIG_BYTES:,} a config may have "
+                "(MAX_CONFIG_BYTES in sim/config.py)"
+            )
         with open(path, "rb") as file:
             return tomllib.load(file)
     except FileNotFoundError:
@@ -393,14 +519,33 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 
 class Experiment:
-    """A validated config and the resolved config of each of its sweep points."""
+    """A validated config and the resolved config of each of its sweep points.
+
+    The sweep points are counted before any is made, and the runs before any is planned
+    (see sim.limits); the config must write back as TOML, as the results folder keeps it.
+    """
 
     def __init__(self, raw: dict[str, Any], source: str = "config"):
         self.raw = raw
         self.source = source
         self.config = validate(raw, source)
         self.mode, self.swept = _sweep_lists(self.config.sweep or {}, source)
+        lengths = [len(values) for values in self.swept.values()]
+        points = math.prod(lengths) if self.mode == "grid" else max(lengths, default=1)
+        self._within("sweep", points, "sweep points", "MAX_POINTS")
         self.points = [self._resolve(overrides) for overrides in self._combinations()]
+        runs = sum(config.experiment.replicates for _, config in self.points)
+        self._within("experiment.replicates", runs, "runs (points x replicates)", "MAX_RUNS")
+        try:
+            tomli_w.dumps(self.config.resolved())
+        except (TypeError, ValueError) as error:
+            raise ConfigError(f"{source}: the resolved config is not valid TOML: {error}") from None
+
+    def _within(self, key: str, amount: float, what: str, limit: str) -> None:
+        try:
+            _within(key, amount, what, limit)
+        except KeyedError as error:
+            raise ConfigError(f"{self.source}: {error}") from None
 
     @classmethod
     def from_file(cls, path: str | Path, overrides: list[str] = ()) -> "Experiment":

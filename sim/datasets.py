@@ -6,11 +6,16 @@ A smart contract holds no floats, so every feature value is an integer (stored a
 which keeps numpy on BLAS and integer sums exact up to 2**53). Features that are already
 integers (binary, counts, pixel values) stay as they are; any other data is standardized
 per column and stored as fixed-point integers with two decimals.
+
+A user's file is checked before it can hang, exhaust memory or teach a garbage model: only a
+regular file of at most MAX_FILE_BYTES is opened, column names must be unique, feature values
+finite and within MAX_FEATURE_VALUE in magnitude, labels finite; each a one-line DatasetError.
 """
 
 import functools
 import inspect
 import math
+import stat
 from dataclasses import dataclass
 from numbers import Integral, Real
 from pathlib import Path
@@ -18,6 +23,7 @@ from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
+import pyarrow.parquet as pq
 from sklearn import datasets as skdatasets
 
 DATASETS: dict[str, str] = {
@@ -41,6 +47,20 @@ BINARY_THRESHOLD = NormalDist().inv_cdf(0.9)
 
 MAX_CELLS = 100_000_000
 """The largest dense feature array built, in n_samples * n_features cells: 800 MB of float64."""
+
+MAX_FILE_BYTES = 4_000_000_000
+"""The largest data file read: the text of MAX_CELLS values at 40 characters each (IMDB's
+labeledBow.feat is 21 MB). Checked before the file is opened; raise it here to read more."""
+
+MAX_FEATURE_VALUE = 1e9
+"""The largest |value| a data file's feature may hold; NaN and infinity are refused too.
+Integer data is kept as it is (see the module docstring), so the learners compute with the
+raw values: with |x| <= 1e9 a column sum stays an exact integer (below 2**53) over 9 million
+samples, and a perceptron's score cannot overflow: MAX_CELLS updates of the largest step
+(learning_rate 1e15) leave weights below 1e8 * 1e15 * 1e9 = 1e32, and a score over at most
+1e8 features stays below 1e49, far inside float64's 1.8e308 (values of 1e300 overflow at
+once). Other data is standardized per column, which no value in this range can overflow.
+Real counts, pixels and measurements are far smaller; scale a larger column down."""
 
 LENGTH_SIGMA = 0.75
 """bag_of_words document lengths are lognormal with this shape: IMDB reviews are right-skewed
@@ -181,18 +201,28 @@ def load_dataset(
     if kind == "svmlight" and bad_width:
         raise DatasetError(f"{name}: n_features must be a positive integer, got {n_features!r}")
     try:
-        stat = Path(path).stat()
+        info = Path(path).stat()
     except FileNotFoundError:
         raise DatasetError(f"{kind} file not found: {path}") from None
     except OSError as exc:
         raise DatasetError(f"cannot read {kind} file {path}: {exc.strerror}") from None
+    # Checked before opening: a FIFO would block the open, /dev/zero never ends.
+    if not stat.S_ISREG(info.st_mode):
+        raise DatasetError(
+            f"cannot read {kind} file {path}: not a regular file (a directory, FIFO or device)"
+        )
+    if info.st_size > MAX_FILE_BYTES:
+        raise DatasetError(
+            f"{kind} file {path} has {info.st_size:,} bytes, over MAX_FILE_BYTES="
+            f"{MAX_FILE_BYTES:,}; use a smaller file, or raise MAX_FILE_BYTES in sim/datasets.py"
+        )
     # The modification time and size are part of the cache key: an edited file is reloaded.
     if kind == "svmlight":
         return _from_svmlight(
-            name, path, n_features, bool(binary), label_threshold, stat.st_mtime_ns, stat.st_size
+            name, path, n_features, bool(binary), label_threshold, info.st_mtime_ns, info.st_size
         )
     return _from_file(
-        name, kind, path, label_column, label_threshold, stat.st_mtime_ns, stat.st_size
+        name, kind, path, label_column, label_threshold, info.st_mtime_ns, info.st_size
     )
 
 
@@ -457,10 +487,9 @@ def _from_svmlight(
 ) -> Dataset:
     """Read `label idx:value ...` lines (IMDB's labeledBow.feat), then densify the first
     n_features columns: in a vocabulary ordered by frequency, the most frequent words."""
-    try:
-        X, labels = skdatasets.load_svmlight_file(path, zero_based="auto")
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"cannot read svmlight file {path}: {first_line(exc)}") from None
+    X, labels = _read(
+        f"svmlight file {path}", skdatasets.load_svmlight_file, path, zero_based="auto"
+    )
     if X.shape[0] == 0:
         raise DatasetError(f"svmlight file {path} has no rows")
     if n_features is not None:
@@ -476,14 +505,62 @@ def _from_svmlight(
         X.shape[1],
         "set data.n_features to keep only the first (most frequent) feature columns",
     )
-    if not np.isfinite(X.data).all():
-        raise DatasetError(f"svmlight file {path} has infinite or NaN feature values")
-    if not np.isfinite(labels).all():
-        raise DatasetError(f"svmlight file {path} has infinite or NaN labels")
+    X = X.toarray()
+    _check_values(f"svmlight file {path}", X, labels)
     if binary:
-        X = (X != 0).astype(np.float64)  # presence, as the reference loader did
+        np.not_equal(X, 0, out=X)  # presence, as the reference loader did
     labels = _thresholded(labels, label_threshold, f"svmlight file {path}")
-    return _finish(name, X.toarray(), labels)
+    return _finish(name, X, labels)
+
+
+def _read(source: str, reader, *args, **kwargs):
+    """Call a library's file reader, turning its errors into one line naming the file."""
+    try:
+        return reader(*args, **kwargs)
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"cannot read {source}: {first_line(exc)}") from None
+
+
+def _check_header(source: str, kind: str, path: str) -> None:
+    """Before reading the data: refuse duplicate column names (pandas would rename a second
+    `label` to `label.1`, a feature leaking the label), and a Parquet table over MAX_CELLS."""
+    if kind == "parquet":
+        metadata = _read(source, pq.read_metadata, path)
+        names = metadata.schema.to_arrow_schema().names
+        _check_cells(source, metadata.num_rows, len(names), "use fewer rows or columns")
+    else:
+        first_row = _read(source, pd.read_csv, path, header=None, nrows=1, dtype=str).iloc[0]
+        names = first_row.dropna().tolist()
+    duplicated = pd.Index(names).duplicated()
+    if duplicated.any():
+        column = names[np.argmax(duplicated)]
+        raise DatasetError(f"{source}: column {column!r} appears {names.count(column)} times")
+
+
+def _check_values(
+    source: str,
+    X: np.ndarray,
+    labels: np.ndarray,
+    columns: list | None = None,
+    label_column: str | None = None,
+) -> None:
+    """Refuse features that are not finite or beyond MAX_FEATURE_VALUE, and labels that are
+    not finite, naming the column (`columns`, else its 0-based index), before any arithmetic."""
+    # Per-column extremes, without a temporary copy of X; a NaN propagates, then fails `<=`.
+    peak = np.maximum(X.max(axis=0, initial=0.0), -X.min(axis=0, initial=0.0))
+    bad = ~(peak <= MAX_FEATURE_VALUE)
+    if bad.any():
+        j = int(np.argmax(bad))
+        column = repr(columns[j]) if columns is not None else f"#{j} (0-based)"
+        if not np.isfinite(peak[j]):
+            raise DatasetError(f"{source} has infinite or NaN feature values in column {column}")
+        raise DatasetError(
+            f"{source}: feature column {column} holds {float(peak[j])!r}, over MAX_FEATURE_VALUE="
+            f"{MAX_FEATURE_VALUE:.0e} in magnitude; scale the column down"
+        )
+    if labels.dtype.kind in "fc" and not np.isfinite(labels).all():
+        where = f" (column {label_column!r})" if label_column else ""
+        raise DatasetError(f"{source} has infinite or NaN labels{where}")
 
 
 def _thresholded(labels: np.ndarray, threshold: float | None, source: str) -> np.ndarray:
@@ -510,10 +587,10 @@ def _from_file(
     _size: int,
 ) -> Dataset:
     """Read a table: `label_column` holds the labels, every other column is a feature."""
-    try:
-        frame = _FILE_READERS[kind](path)
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"cannot read {kind} file {path}: {first_line(exc)}") from None
+    source = f"{kind} file {path}"
+    _check_header(source, kind, path)
+    frame = _read(source, _FILE_READERS[kind], path)
+    _check_cells(source, *frame.shape, "use fewer rows or columns")
     if label_column not in frame.columns:
         raise DatasetError(f"{kind} file {path} has no label column {label_column!r}")
     if frame.empty:
@@ -531,11 +608,8 @@ def _from_file(
                 f"(dtype {features[column].dtype})"
             )
     X = features.to_numpy(dtype=np.float64)
-    infinite = np.isinf(X).any(axis=0)
-    if infinite.any():
-        column = features.columns[np.argmax(infinite)]
-        raise DatasetError(f"{kind} file {path}: column {column!r} has infinite values")
     labels = frame[label_column].to_numpy()
+    _check_values(source, X, labels, [*features.columns], label_column)
     if label_threshold is not None:
         if not pd.api.types.is_numeric_dtype(frame[label_column]):
             raise DatasetError(

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
+from sim import datasets, limits
 from sim.config import (
     AgentGroup,
     DataSection,
@@ -54,6 +55,25 @@ SWEEP_KEYS: list[tuple[str, str, str, str, str]] = [
 ]
 
 NOTES: dict[str, list[str]] = {
+    "experiment": [
+        "Every number is finite (`inf` and `nan` are refused everywhere).",
+        "Limits, checked when the config is read, before anything is allocated or written "
+        f"(sim/limits.py): at most {limits.MAX_POINTS:,} sweep points "
+        f"(`MAX_POINTS`) and {limits.MAX_RUNS:,} runs, points x `replicates` "
+        f"(`MAX_RUNS`); per run at most {limits.MAX_SAMPLES:,} metric samples, "
+        f"`duration_days * 24 / eval_every_hours` (`MAX_SAMPLES`), {limits.MAX_AGENTS:,} "
+        f"agents (`MAX_AGENTS`), {limits.MAX_EVENTS:,} agent actions, the sum over agents of "
+        f"the run's length over their `mean_wait_hours` (`MAX_EVENTS`), "
+        f"{limits.MAX_AGENT_ROWS:,} agents-table rows, agents x samples (`MAX_AGENT_ROWS`), "
+        f"{limits.MAX_CLASSES:,} synthetic classes (`MAX_CLASSES`); generated and read data "
+        f"of at most {datasets.MAX_CELLS:,} cells, samples x features "
+        "(`sim.datasets.MAX_CELLS`). To run more, raise the limit in sim/limits.py, or from "
+        "Python before the config is read (`sim.limits.MAX_RUNS = 50_000`).",
+        f"Money is exact in 64-bit integers: at most {limits.MAX_MONEY:,} (2**62) units in a "
+        "run, every group's `count * start_balance` and the mechanism's own (a bounty) "
+        "summed; each money parameter is bounded by it too. `seed` is at most 2**32 - 1, "
+        "the range of scikit-learn's random_state.",
+    ],
     "data": [
         "`initial_fraction + test_fraction` must be below 1.",
         'The synthetic keys (`n_samples` ... `flip_y`) apply to `dataset = "synthetic"` '
@@ -223,6 +243,7 @@ def config_reference() -> str:
             "[experiment]",
             "The run: its name, seed, length and sampling.",
             rows["experiment"],
+            "experiment",
         )
     )
     parts.append(_section("[data]", "The dataset and how it is split.", rows["data"], "data"))

@@ -1,14 +1,15 @@
 """`Params`: the base of every mechanism's and behaviour's own parameter table.
 
 Each mechanism or behaviour declares the config keys it understands as a pydantic model;
-unknown keys are an error, and every value is checked where the config is read.
+unknown keys are an error, numbers must be finite (infinity and NaN are refused), and
+every value is checked where the config is read.
 """
 
 from pydantic import BaseModel, ConfigDict
 
 
 class Params(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True, allow_inf_nan=False)
 
 
 class KeyedError(ValueError):

@@ -30,10 +30,18 @@ def load_plugins() -> None:
             importlib.import_module(f"{package_name}.{module.name}")
 
 
-def _lookup(registry: dict[str, type], what: str, kind: str) -> type:
+def _lookup(registry: dict[str, type], what: str, kind: str, internal: bool = True) -> type:
+    """The class registered as `kind`; with internal=False (a config's choice) not one
+    marked `internal`, which its mechanism adds itself."""
     load_plugins()
-    if kind not in registry:
-        raise ValueError(f"unknown {what} {kind!r}; choose one of {', '.join(sorted(registry))}")
+    choices = sorted(name for name, cls in registry.items() if internal or not cls.internal)
+    if kind not in choices:
+        problem = (
+            f"{what} {kind!r} is added by its mechanism, not by a config"
+            if kind in registry
+            else f"unknown {what} {kind!r}"
+        )
+        raise ValueError(f"{problem}; choose one of {', '.join(choices)}")
     return registry[kind]
 
 
@@ -41,5 +49,5 @@ def mechanism_class(kind: str) -> type:
     return _lookup(MECHANISMS, "mechanism", kind)
 
 
-def behaviour_class(kind: str) -> type:
-    return _lookup(BEHAVIOURS, "agent kind", kind)
+def behaviour_class(kind: str, *, internal: bool = True) -> type:
+    return _lookup(BEHAVIOURS, "agent kind", kind, internal)

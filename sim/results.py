@@ -11,9 +11,14 @@
 Every file is written under a temporary name and renamed, so a crash or Ctrl-C leaves
 whole files or none, and `decai run --resume` can tell which runs are done. The manifest's
 `finished` is set last: until then the folder is unfinished and `load_results` says so.
+
+The manifest records what the runs were made from (`fingerprint`: config.toml's SHA-256,
+each data file's absolute path and SHA-256), and each part says which run it is: a resume
+finds them unchanged or refuses, so a folder never mixes the runs of two experiments.
 """
 
 import fcntl
+import hashlib
 import json
 import os
 import shutil
@@ -70,6 +75,7 @@ class Results:
         return plots.headline_plot(self.timeseries, self.agents, self.summary, point=point)
 
     def write_plots(self) -> list[Path]:
+        refuse_links(self.path)
         return draw_plots(self.path, self.manifest, self.summary, self.timeseries, self.agents)
 
     @property
@@ -111,6 +117,76 @@ def draw_plots(path: Path, manifest: dict, summary, timeseries, agents, *, map=m
     """The headline plot of each point (drawn with `map`), and the plots per swept key."""
     written = plots.write_plots(path, timeseries, agents, summary, map=map)
     return written + write_sweep_plots(path, summary, manifest.get("swept_keys", []))
+
+
+def fingerprint(config_toml: str, data_files: dict[str, str]) -> dict:
+    """What the runs are made from, as the manifest records it at the start and a resume
+    must find it: config.toml's SHA-256 and, per file dataset (`data.dataset` -> absolute
+    path), the file's path and SHA-256 (None if it cannot be read)."""
+    return {
+        "config_sha256": hashlib.sha256(config_toml.encode()).hexdigest(),
+        "data_files": {
+            name: {"path": file, "sha256": _file_sha256(file)} for name, file in data_files.items()
+        },
+    }
+
+
+def _file_sha256(file: str) -> str | None:
+    """The SHA-256 of a regular file (None for anything else: a FIFO would block)."""
+    digest = hashlib.sha256()
+    if not os.path.isfile(file):
+        return None
+    try:
+        with open(file, "rb") as data:
+            while block := data.read(1 << 20):
+                digest.update(block)
+    except OSError:
+        return None
+    return digest.hexdigest()
+
+
+def check_unchanged(path: Path, config_toml: str, manifest: dict) -> dict[str, str]:
+    """Refuse to resume a folder whose config.toml or data files are not those its runs
+    started with; return the data files' recorded absolute paths (`data.dataset` -> path)."""
+    try:
+        recorded = manifest["config_sha256"], manifest["data_files"]
+        files = {name: entry["path"] for name, entry in recorded[1].items()}
+        if not all(isinstance(file, str) for file in files.values()):
+            raise TypeError
+    except (KeyError, TypeError, AttributeError):
+        raise ResultsError(
+            f"{path / 'manifest.json'}: records no config_sha256 and data_files (made by an "
+            "older decai-sim, or edited), so a resume cannot tell it would not mix two "
+            "experiments; run the config again"
+        ) from None
+    now = fingerprint(config_toml, files)
+    if now["config_sha256"] != recorded[0]:
+        raise ResultsError(
+            f"{path}: config.toml changed since the run started (sha256 "
+            f"{str(recorded[0])[:12]}..., now {now['config_sha256'][:12]}...); "
+            "put it back, or run the edited config as a new experiment"
+        )
+    for name, entry in now["data_files"].items():
+        if entry["sha256"] is None:
+            raise ResultsError(f"data file {entry['path']} ({name}) cannot be read any more")
+        if entry["sha256"] != recorded[1][name].get("sha256"):
+            raise ResultsError(
+                f"data file {entry['path']} changed since the run started ({name}: sha256 "
+                f"{str(recorded[1][name].get('sha256'))[:12]}..., now {entry['sha256'][:12]}...)"
+            )
+    return files
+
+
+def refuse_links(path: Path) -> None:
+    """Refuse a results folder holding a symlink: writing through it (a `runs/`, a part or
+    `plots/` that links elsewhere) would write outside the folder."""
+    for folder, subfolders, files in os.walk(path):
+        for name in sorted([*subfolders, *files]):
+            if (Path(folder) / name).is_symlink():
+                raise ResultsError(
+                    f"{Path(folder) / name}: a symlink in a results folder (it would be "
+                    "written through, outside the folder); replace it by what it links to"
+                )
 
 
 def new_results_dir(out: Path, name: str) -> Path:
@@ -155,10 +231,22 @@ def write_manifest(path: Path, manifest: dict) -> None:
 
 
 def start_results(path: Path, config_toml: str, manifest: dict) -> None:
-    """Create the folder with its config.toml and first manifest (every run pending)."""
-    (path / "runs").mkdir(parents=True)
-    write_text(path / "config.toml", config_toml)
-    write_manifest(path, manifest)
+    """Create the folder with its config.toml and first manifest (every run pending): all of
+    it, or nothing (a full disk or a file-size limit removes what it made, and the folders
+    above it it made, if empty)."""
+    made = [folder for folder in (path, *path.parents) if not folder.exists()]
+    try:
+        (path / "runs").mkdir(parents=True)
+        write_text(path / "config.toml", config_toml)
+        write_manifest(path, manifest)
+    except BaseException:
+        shutil.rmtree(path, ignore_errors=True)
+        for folder in made[1:]:
+            try:
+                folder.rmdir()
+            except OSError:  # not empty: another run's folder, made meanwhile
+                break
+        raise
 
 
 @contextmanager
@@ -211,19 +299,46 @@ def write_part(path: Path, run: Run) -> None:
     write_text(folder / "summary.json", _json(meta))
 
 
-def read_part(path: Path, point: int, replicate: int) -> Run | None:
-    """The run's part as written, or None if it is missing, truncated or corrupt."""
+def read_part(path: Path, point: int, replicate: int, expect: dict | None = None) -> Run | None:
+    """The run's part as written, or None if it is missing, truncated or corrupt.
+
+    A part that reads cleanly but is not this run (its summary.json's point, replicate, or
+    the values of `expect`: the seed and swept values; its tables' point and replicate) was
+    edited or comes from another run or experiment: ResultsError names it, rather than
+    redo it (hiding the edit) or keep it (mixing two experiments)."""
     folder = part_dir(path, point, replicate)
+    expected = {"point": point, "replicate": replicate, **(expect or {})}
     try:
         meta = json.loads((folder / "summary.json").read_text())
         frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in FRAMES}
-        if (meta["point"], meta["replicate"]) != (point, replicate):
-            return None
+        run = Run(point, replicate, meta["seconds"], meta["summary"], meta["mechanism"], **frames)
+        found = [(key, meta[key]) for key in ("point", "replicate")]
+        found += [(key, run.summary[key]) for key in expected]
         if any(missing_columns(name, frame) for name, frame in frames.items()):
             return None
-        return Run(point, replicate, meta["seconds"], meta["summary"], meta["mechanism"], **frames)
     except Exception:  # whatever reading a damaged file raises: the run is redone
         return None
+    for key, value in found:
+        if not _same(value, expected[key]):
+            raise ResultsError(
+                f"{folder}: not the part of this run ({key} {value!r} in its summary.json, "
+                f"{expected[key]!r} expected): edited, or from another run; delete it to run "
+                "it again"
+            )
+    for name, frame in frames.items():
+        for key in ("point", "replicate"):
+            if key in frame.columns and not (frame[key] == expected[key]).all():
+                raise ResultsError(
+                    f"{folder / name}.parquet: rows of another run ({key} other than "
+                    f"{expected[key]}): edited, or from another run; delete the part to run "
+                    "it again"
+                )
+    return run
+
+
+def _same(value, expected) -> bool:
+    """Equal, NaN counting as equal to NaN (a swept value may be nan)."""
+    return value == expected or (value != value and expected != expected)
 
 
 def write_final(path: Path, manifest: dict, runs: list[Run], *, map=map) -> "Results":
@@ -282,6 +397,9 @@ def open_results(path: Path) -> tuple[str, dict]:
         raise ResultsError(f"{path}: cannot read results: {first_line(error)}") from None
     if not isinstance(manifest, dict):
         raise ResultsError(f"{path}: manifest.json is not a results manifest (not an object)")
+    keys = manifest.get("swept_keys", [])
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+        raise ResultsError(f"{path}: manifest.json: swept_keys is not a list of config keys")
     return config, manifest
 
 

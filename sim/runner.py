@@ -24,6 +24,8 @@ from concurrent.futures import (
     wait,
 )
 from contextlib import closing, contextmanager
+from dataclasses import replace
+from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
@@ -35,14 +37,18 @@ from sim.config import ConfigError, Experiment, ExperimentConfig
 from sim.datasets import DatasetError
 from sim.learners import LEARNERS
 from sim.model import DecaiModel
+from sim.registry import behaviour_class
 from sim.results import (
     Results,
     ResultsError,
     Run,
+    check_unchanged,
+    fingerprint,
     held,
     new_results_dir,
     open_results,
     read_part,
+    refuse_links,
     remove_temporaries,
     start_results,
     write_final,
@@ -88,34 +94,40 @@ def planned_runs(experiment: Experiment) -> list[tuple[int, int]]:
 
 
 def check_data(experiment: Experiment) -> None:
-    """Load and split each point's data once, before anything runs or is written.
+    """Do every check a run would do, for every sweep point, before anything runs or is
+    written: load and split its data (loading is cached, and consecutive points sharing
+    their data share one split) and build its model and agents.
 
-    A missing or malformed data file, or a model that cannot learn the data (a binary
-    perceptron on a multi-class file), is then one clear error instead of a failed run.
+    A missing or malformed data file, a model that cannot learn the data (a binary
+    perceptron on a multi-class file), a class the data does not have, or a bounty
+    provider's test set larger than the pool, in any point, is then one clear error
+    instead of a failed run.
     """
-    seen = set()
-    for _, config in experiment.points:
-        key = (config.data.model_dump_json(), config.experiment.seed, config.model.kind)
-        if key in seen:
-            continue
-        seen.add(key)
-        try:
-            split = make_split(config, replicate=0)
-        except DatasetError as error:
-            raise DatasetError(f"{experiment.source}: data.dataset: {error}") from None
+    loaded = split = None
+    for overrides, config in experiment.points:
+        where = f" (sweep point {overrides})" if overrides else ""
+        data = (config.data.model_dump_json(), config.experiment.seed)
+        if data != loaded:
+            loaded = data
+            try:
+                split = make_split(config, replicate=0)
+            except DatasetError as error:
+                raise DatasetError(f"{experiment.source}: data.dataset: {error}{where}") from None
         learner = LEARNERS[config.model.kind]
         if learner.binary_only and split.n_classes > 2:
             raise ConfigError(
                 f"{experiment.source}: model.kind: {config.model.kind} is binary but "
                 f"{config.data.dataset} has {split.n_classes} classes; "
-                "use nearest_centroid or naive_bayes"
+                f"use nearest_centroid or naive_bayes{where}"
             )
-        try:  # building the model runs the checks that need the data (agents' classes)
+        try:  # the agents' checks that need the data, then all a run builds
+            for group in config.groups():
+                behaviour_class(group.kind).check_classes(group, split.n_classes)
             DecaiModel(
                 config, split, rng=np.random.default_rng(0), pretrain_rng=np.random.default_rng(0)
             )
         except ConfigError as error:
-            raise ConfigError(f"{experiment.source}: {error}") from None
+            raise ConfigError(f"{experiment.source}: {error}{where}") from None
 
 
 # --- one run, in whichever process the executor picks ---------------------------------------
@@ -138,6 +150,28 @@ def run_one(config: ExperimentConfig, point: int, replicate: int, overrides: dic
         agents=result.agents.assign(**keys),
         leaderboard=result.leaderboard.assign(**keys),
     )
+
+
+def run_and_store(
+    path: Path, config: ExperimentConfig, point: int, replicate: int, overrides: dict
+) -> Run:
+    """Simulate one run where it is called, write its part there, and return it without its
+    tables.
+
+    Pool workers run this so that only a small message crosses the pool's result pipe: a
+    worker killed while sending a large result leaves half a message in the pipe, and the
+    pool (CPython's, and loky's too) then waits for the rest forever. A message of a few
+    hundred bytes is written whole or not at all.
+    """
+    return stored(path, run_one(config, point, replicate, overrides))
+
+
+def stored(path: Path, run: Run) -> Run:
+    """`run` with its part written to the results folder, as its manifest entry needs it."""
+    if run.error is not None:
+        return run
+    write_part(path, run)
+    return replace(run, summary=None, timeseries=None, agents=None, leaderboard=None)
 
 
 def failed_run(point: int, replicate: int, seconds: float, error: Exception) -> Run:
@@ -258,10 +292,19 @@ def run_experiment(
     """Run every (point, replicate) into a new `<out>/<name>/<timestamp>/` and return it.
 
     With no executor the runs are done here, one after the other. The folder is created
-    only after the config's data has been checked, so bad input writes nothing.
+    only after the config's data has been checked, so bad input writes nothing. The
+    manifest records the config's and data files' fingerprint (a data file by its absolute
+    path: a relative one is the file in this working directory, wherever resumed from).
     """
+    _check_executor(executor)
     check_data(experiment)
     path = new_results_dir(Path(out), experiment.config.experiment.name)
+    config_toml = tomli_w.dumps(experiment.config.resolved())
+    data_files = {
+        config.data.dataset: os.path.abspath(config.data.dataset.partition(":")[2])
+        for _, config in experiment.points
+        if ":" in config.data.dataset  # csv:, parquet: or svmlight: PATH
+    }
     manifest = {
         "name": experiment.config.experiment.name,
         "started": time.time(),
@@ -273,22 +316,32 @@ def run_experiment(
         "swept_keys": experiment.swept_keys,
         "sweep_mode": experiment.mode,
         "points": [overrides for overrides, _ in experiment.points],
+        **fingerprint(config_toml, data_files),
         "runs": [
             {"point": point, "replicate": replicate, "status": "pending"}
             for point, replicate in planned_runs(experiment)
         ],
     }
     try:
-        start_results(path, tomli_w.dumps(experiment.config.resolved()), manifest)
+        start_results(path, config_toml, manifest)
     except OSError as error:
         raise ResultsError(f"{out}: cannot make a results folder here ({error.strerror})") from None
     with held(path):
         return _sweep(path, experiment, manifest, executor, progress)
 
 
+def _check_executor(executor) -> None:
+    """Refuse what is not an executor before anything is written."""
+    if executor is not None and not callable(getattr(executor, "submit", None)):
+        raise TypeError(f"executor: not a concurrent.futures Executor ({type(executor).__name__})")
+
+
 def open_unfinished(path: str | Path) -> tuple[Experiment, dict]:
-    """The experiment and manifest of a results folder, to resume it."""
+    """The experiment and manifest of a results folder, to resume it: refused if the folder
+    holds a symlink, or its config.toml or a data file is not the one the run started with.
+    Each point reads its data file from the absolute path the manifest recorded."""
     path = Path(path)
+    refuse_links(path)
     config, manifest = open_results(path)
     try:
         raw = tomllib.loads(config)
@@ -297,12 +350,28 @@ def open_unfinished(path: str | Path) -> tuple[Experiment, dict]:
     experiment = Experiment(raw, str(path / "config.toml"))
     if [overrides for overrides, _ in experiment.points] != manifest.get("points"):
         raise ResultsError(f"{path}: config.toml does not give the sweep points of manifest.json")
+    files = check_unchanged(path, config, manifest)
+    for index, (overrides, point) in enumerate(experiment.points):
+        kind, colon, _ = point.data.dataset.partition(":")
+        if not colon:
+            continue
+        if point.data.dataset not in files:
+            raise ResultsError(f"{path / 'manifest.json'}: data_files has no {point.data.dataset}")
+        data = point.data.model_copy(update={"dataset": f"{kind}:{files[point.data.dataset]}"})
+        experiment.points[index] = (overrides, point.model_copy(update={"data": data}))
     return experiment, manifest
 
 
 def missing_runs(path: Path, experiment: Experiment) -> list[tuple[int, int]]:
-    """The runs whose part is missing or does not read back cleanly."""
-    return [key for key in planned_runs(experiment) if read_part(path, *key) is None]
+    """The runs whose part is missing or does not read back cleanly (ResultsError for a
+    part that reads cleanly but is not that run: another seed or swept value)."""
+    return [key for key in planned_runs(experiment) if _read(path, experiment, *key) is None]
+
+
+def _read(path: Path, experiment: Experiment, point: int, replicate: int) -> Run | None:
+    """The run's part, checked against the seed and swept values of its point."""
+    overrides, config = experiment.points[point]
+    return read_part(path, point, replicate, {"seed": config.experiment.seed, **overrides})
 
 
 def resume_experiment(
@@ -315,6 +384,7 @@ def resume_experiment(
     left are deleted. The result equals an uninterrupted run.
     """
     path = Path(path)
+    _check_executor(executor)
     experiment, manifest = open_unfinished(path)
     check_data(experiment)
     with held(path):
@@ -330,7 +400,7 @@ def _sweep(
     planned = planned_runs(experiment)
     entries = {}
     for point, replicate in planned:
-        part = read_part(path, point, replicate)
+        part = _read(path, experiment, point, replicate)
         pending = {"point": point, "replicate": replicate, "status": "pending"}
         entries[point, replicate] = part.entry() if part else pending
     todo = [key for key, entry in entries.items() if entry["status"] != "done"]
@@ -341,11 +411,9 @@ def _sweep(
     try:
         manifest["runs"] = list(entries.values())
         write_manifest(path, manifest)
-        with bar, closing(_execute(experiment, todo, executor)) as finished:
+        with bar, closing(_execute(path, experiment, todo, executor)) as finished:
             for run in finished:
-                if run.error is None:
-                    write_part(path, run)
-                else:
+                if run.error is not None:
                     failed += 1
                     bar.set_postfix(failed=failed)
                 entries[run.point, run.replicate] = run.entry()
@@ -356,7 +424,7 @@ def _sweep(
             done = [key for key, entry in entries.items() if entry["status"] == "done"]
             if not done:
                 raise RunsFailed(path, list(entries.values()))
-            runs = [read_part(path, *key) for key in done]
+            runs = [_read(path, experiment, *key) for key in done]
             if None in runs:
                 raise ResultsError(f"{path}: a finished run's files changed during the sweep")
             bar.set_description("writing the results")
@@ -388,19 +456,23 @@ def _drawing_map(executor: Executor | None):
 
 
 def _execute(
-    experiment: Experiment, todo: list[tuple[int, int]], executor: Executor | None
+    path: Path, experiment: Experiment, todo: list[tuple[int, int]], executor: Executor | None
 ) -> Iterator[Run]:
-    """The runs of `todo`, each as soon as it finishes (in whatever order).
+    """The runs of `todo`, each as soon as it finishes (in whatever order), its part written.
 
-    A run lost because its executor broke (a worker process died, and the pool with it) is
-    sent again once; a run that fails a second time is recorded as failed.
+    Local workers write their own parts (`run_and_store`); a run from another executor (a
+    Dask cluster's worker may not share this file system) is written here. A run lost
+    because its executor broke (a worker process died, and the pool with it) is sent again
+    once; a run that fails a second time is recorded as failed.
     """
     work = [(experiment.points[p][1], p, r, experiment.points[p][0]) for p, r in todo]
     if executor is None:
         for item in work:
-            yield run_one(*item)
+            yield run_and_store(path, *item)
         return
-    pending = {executor.submit(run_one, *item): item for item in work}
+    local = isinstance(executor, RenewingPool)
+    task = partial(run_and_store, path) if local else run_one
+    pending = {executor.submit(task, *item): item for item in work}
     sent_again = set()
     try:
         while pending:
@@ -409,15 +481,20 @@ def _execute(
                 item = pending.pop(future)
                 _, point, replicate, _ = item
                 try:
-                    yield future.result()
+                    run = future.result()
                 except BrokenExecutor as error:
                     if (point, replicate) in sent_again:
                         yield failed_run(point, replicate, 0.0, error)
                     else:
                         sent_again.add((point, replicate))
-                        pending[executor.submit(run_one, *item)] = item
-                except Exception as error:  # its result could not come back
-                    yield failed_run(point, replicate, 0.0, error)
+                        pending[executor.submit(task, *item)] = item
+                    continue
+                except Exception as error:
+                    if local and isinstance(error, OSError):
+                        raise  # the worker could not write the part: a full disk, say
+                    yield failed_run(point, replicate, 0.0, error)  # it could not come back
+                    continue
+                yield run if local else stored(path, run)
     finally:
         for future in pending:
             future.cancel()

@@ -99,3 +99,12 @@ def count_simulations(monkeypatch, experiment) -> list[tuple[int, int]]:
 
     monkeypatch.setattr(sim.runner, "simulate", counting)
     return calls
+
+
+def one_error_line(capsys) -> str:
+    """The single `decai: error: ...` line a CLI call printed (and nothing on stdout)."""
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("decai: error: "), captured.err
+    return lines[0]

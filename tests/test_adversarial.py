@@ -225,11 +225,13 @@ def test_other_strategies_ignore_target_class():
     [
         (
             {"target_class": 3},
-            "agents.attacker: target_class 3 is not a class of this dataset (0..2)",
+            "agents.attacker: target_class 3 is not a class of this dataset (0..2): its labels "
+            "are re-encoded as 0..2 in sorted order of the original labels",
         ),
         (
             {"target_class": 1, "flip_to": 5},
-            "agents.attacker: flip_to 5 is not a class of this dataset (0..2)",
+            "agents.attacker: flip_to 5 is not a class of this dataset (0..2): its labels "
+            "are re-encoded as 0..2 in sorted order of the original labels",
         ),
     ],
 )

@@ -68,7 +68,7 @@ def test_rows_carry_type_default_constraints_and_description():
         "cost_weight",
         "float",
         "1.0",
-        "> 0",
+        "> 0, <= 4611686018427387904",
         "scale of the deposit formula",
     )
     assert sections()["agents.lazy"][0][1] == '"late" | "never" | "prompt"'

@@ -9,10 +9,12 @@ by itself. Either way the final summary.csv equals an uninterrupted run's byte f
 
 import contextlib
 import os
+import select
 import signal
 import subprocess
 import sys
 import time
+from multiprocessing.reduction import ForkingPickler
 from pathlib import Path
 
 import pytest
@@ -20,7 +22,7 @@ from scenarios import count_simulations
 
 from sim.config import Experiment
 from sim.results import ResultsError, load_results, part_dir, read_part
-from sim.runner import planned_runs, resume_experiment, run_experiment
+from sim.runner import planned_runs, resume_experiment, run_and_store, run_experiment
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="finds workers in /proc")
 
@@ -212,3 +214,15 @@ def test_sigkill_to_one_worker_the_sweep_recovers(
     assert not results.failed
     assert {run: complete_parts(folder, experiment)[run] for run in kept} == kept
     assert (folder / "summary.csv").read_bytes() == (uninterrupted / "summary.csv").read_bytes()
+
+
+def test_a_pool_worker_sends_back_only_a_message_too_small_to_be_cut(tmp_path, experiment):
+    """A worker killed while it writes a large result to the pool's pipe leaves half a
+    message there, and the pool waits for the rest forever. So a worker writes the run's
+    part itself and sends back its manifest entry: under PIPE_BUF, written whole or not at
+    all."""
+    overrides, config = experiment.points[1]
+    run = run_and_store(tmp_path, config, 1, 3, overrides)
+    assert run.error is None and run.timeseries is None
+    assert len(ForkingPickler.dumps(run)) < select.PIPE_BUF
+    assert read_part(tmp_path, 1, 3).entry() == run.entry()  # the part holds the whole run
