@@ -30,6 +30,10 @@ from sim.mechanism import DAY, Mechanism
 from sim.params import KeyedError, Params, require_longer
 from sim.registry import register_mechanism
 
+MAX_POINTS_PER_ACTION = 10**9
+"""The most points one validation or report earns: with at most sim.limits.MAX_EVENTS
+actions a run, an account's points stay far inside a 64-bit integer."""
+
 
 class GamifiedParams(Params):
     refund_window_days: float = Field(
@@ -39,10 +43,16 @@ class GamifiedParams(Params):
         9.0, gt=0, description="after this an unjudged contribution can no longer earn points"
     )
     points_per_validation: int = Field(
-        10, ge=0, description="points to the submitter when the model still agrees"
+        10,
+        ge=0,
+        le=MAX_POINTS_PER_ACTION,
+        description="points to the submitter when the model still agrees",
     )
     points_per_report: int = Field(
-        5, ge=0, description="points to the first reporter of data the model disagrees with"
+        5,
+        ge=0,
+        le=MAX_POINTS_PER_ACTION,
+        description="points to the first reporter of data the model disagrees with",
     )
     badge_thresholds: list[int] = Field(
         default_factory=lambda: [100, 500, 1000, 5000],

@@ -418,6 +418,14 @@ class ExperimentConfig(Section):
         ):
             worst = max(range(len(groups)), key=lambda index: measure(groups[index]))
             _within(self._group_key(worst, field), sum(map(measure, everyone)), what, limit)
+        richest = max(range(len(groups)), key=lambda index: money(groups[index]))
+        _within(
+            self._group_key(richest, "start_balance"),
+            sum(map(money, everyone)) * sum(map(events, everyone)),
+            "units the run's per-agent counters could reach (money x actions: an action may "
+            "move all of it)",
+            "MAX_COUNTER",
+        )
         _within(
             "experiment.eval_every_hours",
             agents * samples,

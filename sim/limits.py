@@ -8,8 +8,8 @@ reads the input, and are raised the same way: `sim.datasets.MAX_CELLS` (samples 
 of any dataset), `sim.datasets.MAX_FILE_BYTES` (a data file), `sim.datasets.MAX_FEATURE_VALUE`
 (a feature value's magnitude) and `sim.config.MAX_CONFIG_BYTES` (a config file).
 
-`MAX_MONEY` and `MAX_SEED` are not work limits but the range the simulation is exact in;
-they bound the config's fields directly.
+`MAX_MONEY`, `MAX_COUNTER` and `MAX_SEED` are not work limits but the range the simulation
+is exact in.
 """
 
 MAX_POINTS = 1_000
@@ -40,6 +40,10 @@ MAX_MONEY = 2**62
 """The most units in one run (every start balance and the mechanism's own funds, such as a
 bounty): balances and their sum then fit a signed 64-bit integer, as the results store
 them. Also the bound of each money parameter (deposits, stakes, fees)."""
+
+MAX_COUNTER = 2**63 - 1
+"""The most a per-agent counter (units deposited, refunded, taken) may reach, bounded as the
+run's money times its actions: the results store counters as signed 64-bit integers."""
 
 MAX_SEED = 2**32 - 1
 """The largest `experiment.seed`: generated data seeds scikit-learn, whose random_state is

@@ -74,7 +74,8 @@ def test_each_run_limit_is_read_when_the_config_is_checked(monkeypatch):
         Experiment(raw(eval_every_hours=1))
 
 
-def test_bounds_are_inclusive():
+def test_bounds_are_inclusive(monkeypatch):
+    monkeypatch.setattr(limits, "MAX_COUNTER", 2**100)  # all the money, moved each action
     config = raw(seed=limits.MAX_SEED)
     config["agents"][0]["start_balance"] = limits.MAX_MONEY
     validate(config, "t")
