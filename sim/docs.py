@@ -18,6 +18,7 @@ from pydantic_core import PydanticUndefined
 
 from sim import datasets, limits
 from sim.config import (
+    MAX_CONFIG_BYTES,
     AgentGroup,
     DataSection,
     ExperimentSection,
@@ -71,8 +72,16 @@ NOTES: dict[str, list[str]] = {
         "Python before the config is read (`sim.limits.MAX_RUNS = 50_000`).",
         f"Money is exact in 64-bit integers: at most {limits.MAX_MONEY:,} (2**62) units in a "
         "run, every group's `count * start_balance` and the mechanism's own (a bounty) "
-        "summed; each money parameter is bounded by it too. `seed` is at most 2**32 - 1, "
+        "summed; each money parameter is bounded by it too. That money times the run's "
+        f"agent actions is at most {limits.MAX_COUNTER:,} (`MAX_COUNTER`), so per-agent "
+        "counters (units deposited, refunded, taken) fit too. `seed` is at most 2**32 - 1, "
         "the range of scikit-learn's random_state.",
+        f"Files: a config of at most {MAX_CONFIG_BYTES:,} bytes "
+        f"(`sim.config.MAX_CONFIG_BYTES`), a data file of at most "
+        f"{datasets.MAX_FILE_BYTES:,} bytes (`sim.datasets.MAX_FILE_BYTES`), each a regular "
+        "file (a FIFO, device or folder is refused before it is opened); every feature "
+        f"value finite and at most {datasets.MAX_FEATURE_VALUE:.0e} in magnitude "
+        "(`sim.datasets.MAX_FEATURE_VALUE`), column names unique.",
     ],
     "data": [
         "`initial_fraction + test_fraction` must be below 1.",
