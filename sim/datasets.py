@@ -99,6 +99,7 @@ _OPTIONS = {
 }  # fmt: skip
 """The options each kind of dataset takes (bundled ones take none); others are refused."""
 _BOW_CHUNK = 2048  # documents per multinomial call: bounds its temporaries, not the data drawn
+_SCAN_ROWS = 4096  # rows checked at a time, so a check makes no copy of all of X
 _CACHE_SIZE = 4  # a 25,000 x 1,000 dataset is 200 MB; replicates share one, sweeps rarely need more
 
 
@@ -633,7 +634,8 @@ def _finish(name: str, X: np.ndarray, labels: np.ndarray) -> Dataset:
     if len(classes) < 2:
         raise DatasetError(f"dataset {name!r} has {len(classes)} class(es); at least 2 are needed")
     X = np.asarray(X, dtype=np.float64)
-    if not np.array_equal(X, np.rint(X)):
+    blocks = (X[start : start + _SCAN_ROWS] for start in range(0, len(X), _SCAN_ROWS))
+    if not all(np.array_equal(block, np.rint(block)) for block in blocks):
         X = _fixed_point(X)
     # Own, contiguous buffers: read-only flags on a view would not protect its base.
     X = np.require(X, np.float64, ["C_CONTIGUOUS", "OWNDATA"])

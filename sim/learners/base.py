@@ -19,6 +19,9 @@ from scipy import sparse
 
 from sim.params import Params
 
+SCAN_ROWS = 4096
+"""Rows checked at a time when X is scanned: the scan's temporaries stay small."""
+
 
 def _check_int(name: str, value: object, minimum: int) -> int:
     """Return `value` as an int, or raise if it is not an integer >= `minimum`."""
@@ -177,13 +180,15 @@ class Learner:
             raise ValueError(f"X has {X.shape[1]} features, the model expects {self.n_features}")
         X = self._as_float(X, "X")
         if integer:
-            bad = np.argwhere(~np.isfinite(X) | (np.round(X) != X))
-            if len(bad):
-                i, j = bad[0]
-                raise ValueError(
-                    f"X must hold finite integer values (binary, counts or fixed-point); "
-                    f"X[{i}, {j}] = {float(X[i, j])}"
-                )
+            for start in range(0, len(X), SCAN_ROWS):  # no temporary copy of all of X
+                block = X[start : start + SCAN_ROWS]
+                bad = np.argwhere(~np.isfinite(block) | (np.round(block) != block))
+                if len(bad):
+                    i, j = bad[0]
+                    raise ValueError(
+                        f"X must hold finite integer values (binary, counts or fixed-point); "
+                        f"X[{start + i}, {j}] = {float(block[i, j])}"
+                    )
         return X
 
     def _check_y(self, y: np.ndarray, n_samples: int) -> np.ndarray:
