@@ -48,7 +48,6 @@ class Adversarial(Contributor):
         self.target_class: int | None = None
         self.flip_to: int | None = None
         if self.strategy == "targeted":
-            self.check_classes(group, model.n_classes)
             target, flip_to = self.params.target_class, self.params.flip_to
             self.target_class = target
             self.flip_to = (target + 1) % model.n_classes if flip_to is None else flip_to

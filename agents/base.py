@@ -55,8 +55,8 @@ class Account(mesa.Agent):
 
     @classmethod
     def check_classes(cls, group: "AgentGroup", n_classes: int) -> None:
-        """Checks that need the data's number of classes; raise `ConfigError`. Run before
-        anything is built on the data (and by `runner.check_data` for every sweep point)."""
+        """Checks that need the data's number of classes; raise `ConfigError`. The model
+        runs them before it builds anything on the data."""
 
     @property
     def balance(self) -> int:

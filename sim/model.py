@@ -49,6 +49,8 @@ class DecaiModel(mesa.Model):
         self.config = config
         self.split = split
         self.n_classes = split.n_classes
+        for group in config.groups():  # before anything is built on the data
+            behaviour_class(group.kind).check_classes(group, split.n_classes)
         self.ledger = Ledger(strict=strict)
         learner = config.model.learner(
             split.n_features, split.n_classes, split.X_init, split.y_init, pretrain_rng

@@ -37,7 +37,6 @@ from sim.config import ConfigError, Experiment, ExperimentConfig
 from sim.datasets import DatasetError
 from sim.learners import LEARNERS
 from sim.model import DecaiModel
-from sim.registry import behaviour_class
 from sim.results import (
     Results,
     ResultsError,
@@ -120,9 +119,7 @@ def check_data(experiment: Experiment) -> None:
                 f"{config.data.dataset} has {split.n_classes} classes; "
                 f"use nearest_centroid or naive_bayes{where}"
             )
-        try:  # the agents' checks that need the data, then all a run builds
-            for group in config.groups():
-                behaviour_class(group.kind).check_classes(group, split.n_classes)
+        try:  # building the model runs every check that needs the data
             DecaiModel(
                 config, split, rng=np.random.default_rng(0), pretrain_rng=np.random.default_rng(0)
             )
