@@ -43,6 +43,7 @@ from pydantic import Field
 
 from sim.config import AgentGroup
 from sim.contract import Contribution
+from sim.features import Features
 from sim.ledger import Rejected, Transfer
 from sim.limits import MAX_MONEY
 from sim.mechanism import DAY, Mechanism
@@ -116,7 +117,7 @@ def commitment(X: np.ndarray, y: np.ndarray, salt: bytes) -> bytes:
     The encoding is the shape, the rows as little-endian float64 and the labels as
     little-endian int64, so equal data always hashes alike whatever dtype it came in.
     """
-    X = np.ascontiguousarray(X, dtype="<f8")
+    X = np.ascontiguousarray(X.toarray() if isinstance(X, Features) else X, dtype="<f8")
     y = np.ascontiguousarray(y, dtype="<i8")
     shape = np.array(X.shape, dtype="<i8")
     return hashlib.sha256(salt + shape.tobytes() + X.tobytes() + y.tobytes()).digest()
@@ -224,15 +225,19 @@ class PredictionMarket(Mechanism):
                 raise Rejected(f"portion {index} is not one still to reveal")
         else:
             raise Rejected(f"no portion can be revealed in the {self.phase} phase")
-        X, y = np.asarray(X), np.asarray(y)
+        y = np.asarray(y)
         learner = self.contract.learner
-        if X.ndim != 2 or X.shape[1] != learner.n_features or y.shape != (len(X),) or not len(y):
+        try:
+            X = Features.from_array(X)
+        except (ValueError, TypeError):
+            raise Rejected(f"portion {index} is not a non-empty set of labelled samples") from None
+        if X.n_features != learner.n_features or y.shape != (len(X),) or not len(y):
             raise Rejected(f"portion {index} is not a non-empty set of labelled samples")
         if y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= learner.n_classes:
             raise Rejected(f"portion {index} holds labels outside 0..{learner.n_classes - 1}")
         if not isinstance(salt, bytes) or commitment(X, y, salt) != self.commitments[index]:
             raise Rejected(f"portion {index} does not match its hash")
-        self.portions[index] = (X.copy(), y.copy())
+        self.portions[index] = (X, y.copy())  # Features are read-only: no copy needed
         if self.phase is Phase.INITIALIZATION:
             self.phase, self.opened_at = Phase.PARTICIPATION, now
         elif len(self.portions) == len(self.commitments):
@@ -386,10 +391,10 @@ class PredictionMarket(Mechanism):
             correct[step] = np.count_nonzero(model.predict_many(X) == y)
         return np.diff(correct)
 
-    def _test_set(self) -> tuple[np.ndarray, np.ndarray]:
+    def _test_set(self) -> tuple[Features, np.ndarray]:
         order = sorted(self.portions)
         return (
-            np.vstack([self.portions[i][0] for i in order]),
+            Features.stack([self.portions[i][0] for i in order]),
             np.concatenate([self.portions[i][1] for i in order]),
         )
 

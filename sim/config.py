@@ -147,12 +147,17 @@ class DataSection(Section):
             raise KeyedError("initial_fraction", "initial_fraction + test_fraction must be below 1")
         if self.n_samples is not None and self.n_features is not None:
             cells = self.n_samples * self.n_features
-            if cells > datasets.MAX_CELLS:
+            name, limit = datasets.cell_limit(self.dataset)
+            if cells > limit:
+                cost = (
+                    f"draw {cells:,} cells"
+                    if name == "MAX_DRAWN_CELLS"
+                    else f"take {cells * 8 / 1e9:,.1f} GB as float64"
+                )
                 raise KeyedError(
                     "n_samples",
-                    f"{self.n_samples:,} samples x {self.n_features:,} features would take "
-                    f"{cells * 8 / 1e9:,.1f} GB as float64, over the limit of "
-                    f"{datasets.MAX_CELLS:,} cells (sim.datasets.MAX_CELLS)",
+                    f"{self.n_samples:,} samples x {self.n_features:,} features would {cost}, "
+                    f"over the limit of {limit:,} cells (sim.datasets.{name})",
                 )
         _within("n_classes", self.n_classes, "classes", "MAX_CLASSES")
         known = self.dataset in BUNDLED_DATASETS or self.dataset == "synthetic"

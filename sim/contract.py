@@ -9,8 +9,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-import numpy as np
-
+from sim.features import Features, Row
 from sim.ledger import Ledger, Rejected
 from sim.mechanism import Mechanism
 
@@ -36,7 +35,7 @@ class CollaborativeTrainer:
         ledger: Ledger,
         learner,
         mechanism: Mechanism,
-        samples: np.ndarray,
+        samples: Features,
         clock: Callable[[], float],
         address: str = "contract",
         fee_sink: str = "fees",
@@ -107,7 +106,7 @@ class CollaborativeTrainer:
         """Report someone's contribution as bad and take (part of) its deposit."""
         return self._settle("report", self.mechanism.report, sender, contribution_id)
 
-    def predict(self, sender: str, value: int, x: np.ndarray) -> int:
+    def predict(self, sender: str, value: int, x: Row) -> int:
         """Use the model, paying a fee of `value` as the mechanism says."""
         now = self.clock()
         try:

@@ -2,10 +2,10 @@
 
 Everything is offline: scikit-learn's bundled sets, generated data (make_classification, or
 IMDB-like bag-of-words documents), or the user's own files (CSV, Parquet, svmlight).
-A smart contract holds no floats, so every feature value is an integer (stored as float64,
-which keeps numpy on BLAS and integer sums exact up to 2**53). Features that are already
-integers (binary, counts, pixel values) stay as they are; any other data is standardized
-per column and stored as fixed-point integers with two decimals.
+A smart contract holds no floats, so every feature value is an integer, kept as sparse
+`Features` (sim/features.py) in the smallest integer type that holds it. Features that are
+already integers (binary, counts, pixel values) stay as they are; any other data is
+standardized per column and stored as fixed-point integers with two decimals.
 
 A user's file is checked before it can hang, exhaust memory or teach a garbage model: only a
 regular file of at most MAX_FILE_BYTES is opened, column names must be unique, feature values
@@ -24,7 +24,10 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from scipy import sparse
 from sklearn import datasets as skdatasets
+
+from sim.features import Features
 
 DATASETS: dict[str, str] = {
     "breast_cancer": "Wisconsin breast cancer: 569 samples, 30 features, 2 classes (scikit-learn)",
@@ -46,7 +49,13 @@ BINARY_THRESHOLD = NormalDist().inv_cdf(0.9)
 """1.2816: a pure-noise N(0, 1) feature exceeds it in 10% of samples, sparse like a bag of words."""
 
 MAX_CELLS = 100_000_000
-"""The largest dense feature array built, in n_samples * n_features cells: 800 MB of float64."""
+"""The largest dense table built or read (synthetic, CSV, Parquet, non-integer svmlight), in
+n_samples * n_features cells: 800 MB of float64. Features are then kept sparse."""
+
+MAX_DRAWN_CELLS = 2_000_000_000
+"""The most documents x vocabulary words bag_of_words draws: a 200,000-document corpus over a
+10,000-word vocabulary, or 1,000,000 documents over 1,000 words. Its work is about a minute a
+billion cells; what it keeps is sparse (5 bytes per word present, 0.5 a cell at 10%)."""
 
 MAX_FILE_BYTES = 4_000_000_000
 """The largest data file read: the text of MAX_CELLS values at 40 characters each (IMDB's
@@ -98,7 +107,7 @@ _OPTIONS = {
     "svmlight": {"n_features", "binary", "label_threshold"},
 }  # fmt: skip
 """The options each kind of dataset takes (bundled ones take none); others are refused."""
-_BOW_CHUNK = 2048  # documents per multinomial call: bounds its temporaries, not the data drawn
+_BOW_CHUNK_CELLS = 2048 * 1000  # cells per multinomial call: bounds its temporaries
 _SCAN_ROWS = 4096  # rows checked at a time, so a check makes no copy of all of X
 _CACHE_SIZE = 4  # a 25,000 x 1,000 dataset is 200 MB; replicates share one, sweeps rarely need more
 
@@ -112,7 +121,7 @@ class Dataset:
     """The raw data, before any split. Arrays from `load_dataset` are read-only (cached)."""
 
     name: str
-    X: np.ndarray  # float64, C-contiguous, every value an integer
+    X: Features  # every value an integer
     y: np.ndarray  # int64 class indices 0..n_classes-1
     n_classes: int
     binary: bool  # every feature value is 0 or 1
@@ -122,20 +131,21 @@ class Dataset:
 class Split:
     """One replicate's view of a Dataset: pre-training set, contribution pool, hidden test set.
 
-    The pool holds the true labels, in the order contributors will draw from it.
+    The pool holds the true labels, in the order contributors will draw from it. The X's
+    are views into the dataset's one feature matrix: a split copies no feature values.
     """
 
-    X_init: np.ndarray
+    X_init: Features
     y_init: np.ndarray
-    X_pool: np.ndarray
+    X_pool: Features
     y_pool: np.ndarray
-    X_test: np.ndarray
+    X_test: Features
     y_test: np.ndarray
     n_classes: int
 
     @property
     def n_features(self) -> int:
-        return self.X_init.shape[1]
+        return self.X_init.n_features
 
 
 def load_dataset(
@@ -291,12 +301,22 @@ def _own(kind: str, options: dict[str, object]) -> dict[str, object]:
     return {option: value for option, value in options.items() if option in _OPTIONS[kind]}
 
 
+def cell_limit(dataset: str) -> tuple[str, int]:
+    """The name and value of the cell bound that applies to `dataset`."""
+    if dataset == "bag_of_words":
+        return "MAX_DRAWN_CELLS", MAX_DRAWN_CELLS
+    return "MAX_CELLS", MAX_CELLS
+
+
 def _check_cells(what: str, n_samples: int, n_features: int, fix: str) -> None:
-    """Refuse a dense array over MAX_CELLS before building it, rather than run out of memory."""
-    if n_samples * n_features > MAX_CELLS:
+    """Refuse data over its cell bound (see `cell_limit`) before building it, rather than run
+    out of memory or time."""
+    name, limit = cell_limit(what)
+    if n_samples * n_features > limit:
+        size = "" if name == "MAX_DRAWN_CELLS" else " (800 MB as float64)"
         raise DatasetError(
-            f"{what}: {n_samples:,} samples x {n_features:,} features is over MAX_CELLS="
-            f"{MAX_CELLS:,} cells (800 MB as float64); {fix}"
+            f"{what}: {n_samples:,} samples x {n_features:,} features is over {name}="
+            f"{limit:,} cells{size}; {fix}"
         )
 
 
@@ -465,12 +485,15 @@ def _bag_of_words(
     y = rng.permutation(np.arange(n_samples) >= n_samples // 2).astype(np.int64)
     mu = math.log(mean_length) - LENGTH_SIGMA**2 / 2  # a lognormal's mean is exp(mu + s^2 / 2)
     lengths = np.maximum(1, np.rint(rng.lognormal(mu, LENGTH_SIGMA, n_samples))).astype(np.int64)
-    X = np.empty((n_samples, n_features))
-    for start in range(0, n_samples, _BOW_CHUNK):
-        rows = slice(start, start + _BOW_CHUNK)
-        X[rows] = rng.multinomial(lengths[rows], p[y[rows]])
-    if binary:
-        np.minimum(X, 1.0, out=X)  # counts to presence
+    chunk = max(1, _BOW_CHUNK_CELLS // n_features)  # rows per draw; the draws are the same
+
+    def documents():
+        for start in range(0, n_samples, chunk):
+            rows = slice(start, start + chunk)
+            counts = rng.multinomial(lengths[rows], p[y[rows]])
+            yield np.minimum(counts, 1) if binary else counts  # presence, or counts
+
+    X = Features.from_blocks(documents(), n_features)
     redrawn = rng.random(n_samples) < flip_y
     y[redrawn] = rng.integers(2, size=int(redrawn.sum()))
     return _finish("bag_of_words", X, y)
@@ -486,11 +509,13 @@ def _from_svmlight(
     _mtime_ns: int,
     _size: int,
 ) -> Dataset:
-    """Read `label idx:value ...` lines (IMDB's labeledBow.feat), then densify the first
-    n_features columns: in a vocabulary ordered by frequency, the most frequent words."""
+    """Read `label idx:value ...` lines (IMDB's labeledBow.feat) and keep the first
+    n_features columns (in a vocabulary ordered by frequency, the most frequent words),
+    sparse as they are read."""
     X, labels = _read(
         f"svmlight file {path}", skdatasets.load_svmlight_file, path, zero_based="auto"
     )
+    X = sparse.csr_array(X)
     if X.shape[0] == 0:
         raise DatasetError(f"svmlight file {path} has no rows")
     if n_features is not None:
@@ -500,16 +525,9 @@ def _from_svmlight(
                 f"n_features={n_features:,}"
             )
         X = X[:, :n_features]
-    _check_cells(
-        f"svmlight file {path}",
-        X.shape[0],
-        X.shape[1],
-        "set data.n_features to keep only the first (most frequent) feature columns",
-    )
-    X = X.toarray()
     _check_values(f"svmlight file {path}", X, labels)
     if binary:
-        np.not_equal(X, 0, out=X)  # presence, as the reference loader did
+        X.data[:] = X.data != 0  # presence, as the reference loader did
     labels = _thresholded(labels, label_threshold, f"svmlight file {path}")
     return _finish(name, X, labels)
 
@@ -548,7 +566,11 @@ def _check_values(
     """Refuse features that are not finite or beyond MAX_FEATURE_VALUE, and labels that are
     not finite, naming the column (`columns`, else its 0-based index), before any arithmetic."""
     # Per-column extremes, without a temporary copy of X; a NaN propagates, then fails `<=`.
-    peak = np.maximum(X.max(axis=0, initial=0.0), -X.min(axis=0, initial=0.0))
+    if sparse.issparse(X):
+        peak = np.zeros(X.shape[1])
+        np.maximum.at(peak, X.indices, np.abs(X.data))
+    else:
+        peak = np.maximum(X.max(axis=0, initial=0.0), -X.min(axis=0, initial=0.0))
     bad = ~(peak <= MAX_FEATURE_VALUE)
     if bad.any():
         j = int(np.argmax(bad))
@@ -628,22 +650,27 @@ def _from_file(
     return _finish(name, X, y)
 
 
-def _finish(name: str, X: np.ndarray, labels: np.ndarray) -> Dataset:
-    """Encode labels as 0..k-1, make the features on-chain integers, and freeze the arrays."""
+def _finish(name: str, X, labels: np.ndarray) -> Dataset:
+    """Encode labels as 0..k-1, make the features on-chain integers, and freeze the arrays.
+
+    X is a dense array, a scipy sparse matrix (kept sparse if its values are integers) or
+    Features (generated integers)."""
     classes, y = np.unique(labels, return_inverse=True)
     if len(classes) < 2:
         raise DatasetError(f"dataset {name!r} has {len(classes)} class(es); at least 2 are needed")
-    X = np.asarray(X, dtype=np.float64)
-    blocks = (X[start : start + _SCAN_ROWS] for start in range(0, len(X), _SCAN_ROWS))
-    if not all(np.array_equal(block, np.rint(block)) for block in blocks):
-        X = _fixed_point(X)
-    # Own, contiguous buffers: read-only flags on a view would not protect its base.
-    X = np.require(X, np.float64, ["C_CONTIGUOUS", "OWNDATA"])
+    if sparse.issparse(X) and not np.array_equal(X.data, np.rint(X.data)):
+        _check_cells(name, *X.shape, "use fewer rows or columns, or integer values")
+        X = X.toarray()  # standardizing centres each column: the result is dense
+    if not isinstance(X, Features) and not sparse.issparse(X):
+        X = np.asarray(X, dtype=np.float64)
+        blocks = (X[start : start + _SCAN_ROWS] for start in range(0, len(X), _SCAN_ROWS))
+        if not all(np.array_equal(block, np.rint(block)) for block in blocks):
+            X = _fixed_point(X)
+    features = Features.from_array(X)
     y = np.require(y.reshape(-1), np.int64, ["C_CONTIGUOUS", "OWNDATA"])
-    X.flags.writeable = False
     y.flags.writeable = False
-    binary = bool(((X == 0) | (X == 1)).all())
-    return Dataset(name=name, X=X, y=y, n_classes=len(classes), binary=binary)
+    binary = bool(np.all(features.values == 1))  # zeros are not stored
+    return Dataset(name=name, X=features, y=y, n_classes=len(classes), binary=binary)
 
 
 def _fixed_point(X: np.ndarray) -> np.ndarray:

@@ -8,11 +8,11 @@ recurring event; `run` advances with `run_until`.
 import mesa
 import numpy as np
 from mesa.time import Schedule
-from scipy import sparse
 
 from sim.config import ExperimentConfig
 from sim.contract import CollaborativeTrainer
 from sim.datasets import Split
+from sim.features import Features
 from sim.ledger import Ledger
 from sim.mechanism import DAY
 from sim.registry import behaviour_class, mechanism_class
@@ -59,11 +59,6 @@ class DecaiModel(mesa.Model):
         self.contract = CollaborativeTrainer(
             self.ledger, learner, mechanism, split.X_pool, clock=self._now
         )
-        # Accuracy is measured hundreds of times per run: a sparse test set (bag of words)
-        # is kept as CSR, several times faster to multiply than the dense array.
-        X_test = split.X_test
-        dense = np.count_nonzero(X_test) > 0.3 * X_test.size
-        self._X_test = X_test if dense else sparse.csr_array(X_test)
         self._next_sample = 0
         self._pool_end = len(split.y_pool)
         self.last_sampled: float | None = None
@@ -113,7 +108,7 @@ class DecaiModel(mesa.Model):
     def pool_left(self) -> bool:
         return self._next_sample < self._pool_end
 
-    def set_aside(self, n: int) -> tuple[np.ndarray, np.ndarray]:
+    def set_aside(self, n: int) -> tuple[Features, np.ndarray]:
         """Take the last `n` samples out of the pool (before anyone contributes): data of
         someone's own, such as a bounty provider's test set, that contributors never hold."""
         if self._next_sample or n >= self._pool_end:
@@ -135,7 +130,7 @@ class DecaiModel(mesa.Model):
     def test_accuracy(self) -> tuple[float, dict[int, float]]:
         """Accuracy on the hidden test set, overall and for each watched class."""
         y = self.split.y_test
-        correct = self.contract.learner.predict_many(self._X_test) == y
+        correct = self.contract.learner.predict_many(self.split.X_test) == y
         by_class = {k: float(correct[y == k].mean()) for k in self.watched_classes}
         return float(correct.mean()), by_class
 

@@ -7,6 +7,7 @@ import pandas as pd
 
 from sim.config import ExperimentConfig
 from sim.datasets import Split, load_dataset, split_dataset
+from sim.features import Features
 from sim.mechanism import DAY
 from sim.model import ACCOUNT_STATS, DecaiModel
 
@@ -66,7 +67,7 @@ def make_split(config: ExperimentConfig, replicate: int) -> Split:
 
 def full_data_accuracy(config: ExperimentConfig, split: Split, replicate: int) -> float:
     """The baseline: the same learner pre-trained the same way on all clean training data."""
-    X = np.vstack([split.X_init, split.X_pool])
+    X = Features.stack([split.X_init, split.X_pool])
     y = np.concatenate([split.y_init, split.y_pool])
     rng = pretrain_rng(config, replicate)
     learner = config.model.learner(split.n_features, split.n_classes, X, y, rng)

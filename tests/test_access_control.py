@@ -55,6 +55,7 @@ from mechanisms.prediction_market import (
     PredictionMarketParams,
     commitment,
 )
+from sim.features import Features
 from sim.ledger import Rejected
 from sim.mechanism import DAY
 from sim.params import Params
@@ -106,7 +107,7 @@ class Learner(ScriptedLearner):
         return copy.deepcopy(self)
 
     def predict_many(self, X):
-        return np.asarray(X)[:, 0].astype(int)
+        return Features.from_array(X).toarray()[:, 0].astype(int)
 
 
 class Chain(scenarios.Chain):

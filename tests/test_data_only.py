@@ -335,7 +335,7 @@ def test_a_dataset_file_with_a_pickle_payload_is_read_as_plain_data(tmp_path, se
 
     assert not sentinel.exists()
     plain = feature_table().to_pandas()
-    assert data.X.tolist() == plain[["x0", "x1"]].to_numpy(dtype=float).tolist()
+    assert data.X.toarray().tolist() == plain[["x0", "x1"]].to_numpy(dtype=float).tolist()
     assert data.y.tolist() == plain["label"].tolist()
 
 

@@ -6,11 +6,12 @@ import pytest
 
 from sim import datasets
 from sim.datasets import DATASETS, Dataset, DatasetError, load_dataset, split_dataset
+from sim.features import Features
 
 
 def assert_on_chain_integers(data: Dataset) -> None:
-    assert data.X.dtype == np.float64 and data.X.flags.c_contiguous
-    assert np.array_equal(data.X, np.rint(data.X))
+    assert data.X.values.dtype.kind == "i"  # integers, in the smallest type that holds them
+    assert data.X.indices.dtype == np.int32
     assert data.y.dtype == np.int64
     assert set(np.unique(data.y)) == set(range(data.n_classes))
 
@@ -28,7 +29,7 @@ def assert_on_chain_integers(data: Dataset) -> None:
 def test_builtin_datasets_load_as_integer_features(name, shape, n_classes):
     data = load_dataset(name)
     assert data.name == name
-    assert data.X.shape == shape and data.y.shape == (shape[0],)
+    assert data.X.toarray().shape == shape and data.y.shape == (shape[0],)
     assert data.n_classes == n_classes
     assert_on_chain_integers(data)
     assert name in DATASETS
@@ -37,10 +38,12 @@ def test_builtin_datasets_load_as_integer_features(name, shape, n_classes):
 def test_float_features_are_standardized_to_fixed_point_but_integers_are_kept():
     cancer = load_dataset("breast_cancer")
     # Fixed point with two decimals: per column mean ~0 and std ~100.
-    assert np.allclose(cancer.X.mean(axis=0), 0, atol=1)
-    assert np.allclose(cancer.X.std(axis=0), 100, atol=1)
+    assert np.allclose(cancer.X.toarray().mean(axis=0), 0, atol=1)
+    assert np.allclose(cancer.X.toarray().std(axis=0), 100, atol=1)
     digits = load_dataset("digits")
-    assert digits.X.min() == 0 and digits.X.max() == 16  # raw pixel counts, untouched
+    assert (
+        digits.X.toarray().min() == 0 and digits.X.toarray().max() == 16
+    )  # raw pixel counts, untouched
     assert not digits.binary
 
 
@@ -50,17 +53,22 @@ def test_constant_columns_become_zero(tmp_path):
         path, index=False
     )
     data = load_dataset(f"csv:{path}")
-    assert np.all(data.X[:, 0] == 0)
-    assert np.array_equal(data.X[:, 1], [-141, -71, 0, 71, 141])
+    assert np.all(data.X.toarray()[:, 0] == 0)
+    assert np.array_equal(data.X.toarray()[:, 1], [-141, -71, 0, 71, 141])
 
 
 def test_synthetic_binary_is_sparse_and_learnable():
     data = load_dataset("synthetic", n_samples=3000, n_features=200, binary=True)
-    assert data.X.shape == (3000, 200) and data.binary
-    assert set(np.unique(data.X)) == {0.0, 1.0}
-    assert 0.08 < data.X.mean() < 0.13
+    assert data.X.toarray().shape == (3000, 200) and data.binary
+    assert set(np.unique(data.X.toarray())) == {0.0, 1.0}
+    assert 0.08 < data.X.toarray().mean() < 0.13
     # A nearest-centroid rule on the first 2,000 samples beats chance clearly on the rest.
-    X_train, y_train, X_test, y_test = data.X[:2000], data.y[:2000], data.X[2000:], data.y[2000:]
+    X_train, y_train, X_test, y_test = (
+        data.X.toarray()[:2000],
+        data.y[:2000],
+        data.X.toarray()[2000:],
+        data.y[2000:],
+    )
     centroids = np.stack([X_train[y_train == c].mean(axis=0) for c in (0, 1)])
     predicted = np.argmin(((X_test[:, None, :] - centroids) ** 2).sum(axis=2), axis=1)
     assert (predicted == y_test).mean() > 0.65
@@ -68,13 +76,13 @@ def test_synthetic_binary_is_sparse_and_learnable():
 
 def test_synthetic_imdb_shape_is_binary_with_ten_percent_density():
     data = load_dataset("synthetic", n_samples=25_000, n_features=1_000, binary=True)
-    assert data.X.shape == (25_000, 1_000) and data.binary
-    assert 0.09 < data.X.mean() < 0.13
+    assert data.X.toarray().shape == (25_000, 1_000) and data.binary
+    assert 0.09 < data.X.toarray().mean() < 0.13
 
 
 def test_synthetic_options_shape_the_data():
     data = load_dataset("synthetic", n_samples=300, n_features=8, n_classes=4, seed=3)
-    assert data.X.shape == (300, 8) and data.n_classes == 4
+    assert data.X.toarray().shape == (300, 8) and data.n_classes == 4
     assert_on_chain_integers(data)
 
 
@@ -84,15 +92,16 @@ def test_same_seed_same_data_different_seed_different_data():
     b = load_dataset("synthetic", n_samples=500, seed=1)
     assert a is not b
     c = load_dataset("synthetic", n_samples=500, seed=2)
-    assert np.array_equal(a.X, b.X) and np.array_equal(a.y, b.y)
-    assert not np.array_equal(a.X, c.X)
+    assert np.array_equal(a.X.toarray(), b.X.toarray()) and np.array_equal(a.y, b.y)
+    assert not np.array_equal(a.X.toarray(), c.X.toarray())
 
 
 def test_loaded_arrays_are_read_only_and_cached():
     data = load_dataset("wine")
     assert load_dataset("wine") is data
-    with pytest.raises(ValueError, match="read-only"):
-        data.X[0, 0] = 1
+    for array in (data.X.indptr, data.X.indices, data.X.values, data.X.rows):
+        with pytest.raises(ValueError, match="read-only"):
+            array[0] = 1
     with pytest.raises(ValueError, match="read-only"):
         data.y[0] = 1
 
@@ -100,16 +109,26 @@ def test_loaded_arrays_are_read_only_and_cached():
 def test_split_partitions_every_sample():
     n = 1000
     ids = np.arange(n, dtype=np.float64)[:, None]  # the one feature is the sample's id
-    data = Dataset(name="ids", X=ids, y=np.arange(n) % 2, n_classes=2, binary=False)
+    data = Dataset(
+        name="ids", X=Features.from_array(ids), y=np.arange(n) % 2, n_classes=2, binary=False
+    )
     split = split_dataset(
         data, initial_fraction=0.1, test_fraction=0.25, rng=np.random.default_rng(7)
     )
     assert (len(split.y_test), len(split.y_init), len(split.y_pool)) == (250, 100, 650)
-    parts = [split.X_test[:, 0], split.X_init[:, 0], split.X_pool[:, 0]]
+    parts = [
+        split.X_test.toarray()[:, 0],
+        split.X_init.toarray()[:, 0],
+        split.X_pool.toarray()[:, 0],
+    ]
     assert np.array_equal(np.sort(np.concatenate(parts)), np.arange(n))  # disjoint and complete
-    assert np.array_equal(split.y_pool, split.X_pool[:, 0].astype(np.int64) % 2)  # rows keep labels
+    assert np.array_equal(
+        split.y_pool, split.X_pool.toarray()[:, 0].astype(np.int64) % 2
+    )  # rows keep labels
     assert split.n_features == 1 and split.n_classes == 2
-    assert split.X_pool.flags.c_contiguous and split.X_pool.flags.writeable
+    # The split is row ids into the dataset's one matrix: no feature value is copied.
+    for X in (split.X_init, split.X_pool, split.X_test):
+        assert X.values is data.X.values and X.indices is data.X.indices
 
 
 def test_split_is_determined_by_the_rng_state():
@@ -118,15 +137,17 @@ def test_split_is_determined_by_the_rng_state():
         split_dataset(data, initial_fraction=0.2, test_fraction=0.3, rng=np.random.default_rng(s))
         for s in (5, 5, 6)
     )
-    assert np.array_equal(a.X_pool, b.X_pool) and np.array_equal(a.y_test, b.y_test)
-    assert not np.array_equal(a.X_pool, c.X_pool)
+    assert np.array_equal(a.X_pool.toarray(), b.X_pool.toarray()) and np.array_equal(
+        a.y_test, b.y_test
+    )
+    assert not np.array_equal(a.X_pool.toarray(), c.X_pool.toarray())
 
 
 def test_split_without_pre_training_set():
     split = split_dataset(
         load_dataset("iris"), initial_fraction=0, test_fraction=0.2, rng=np.random.default_rng(0)
     )
-    assert split.X_init.shape == (0, 4) and len(split.y_pool) == 120
+    assert split.X_init.toarray().shape == (0, 4) and len(split.y_pool) == 120
 
 
 @pytest.mark.parametrize(
@@ -177,7 +198,7 @@ def test_file_round_trip_encodes_labels_in_sorted_order(tmp_path, kind):
         frame.to_parquet(path)
     data = load_dataset(f"{kind}:{path}")
     assert data.name == f"{kind}:{path}"
-    assert np.array_equal(data.X, frame[["count", "flag"]].to_numpy(dtype=np.float64))
+    assert np.array_equal(data.X.toarray(), frame[["count", "flag"]].to_numpy(dtype=np.float64))
     assert np.array_equal(data.y, [2, 1, 2, 0, 1, 0])  # eggs=0, ham=1, spam=2
     assert data.n_classes == 3 and not data.binary
     assert_on_chain_integers(data)
@@ -283,7 +304,7 @@ BOW = {"n_samples": 8000, "n_features": 500}
 def word_stats(data: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Per word: the log ratio of its class 1 to class 0 frequency, centred on the median
     word (most words carry no sentiment), its z-score, and its total count."""
-    counts = np.stack([data.X[data.y == c].sum(axis=0) for c in (0, 1)])
+    counts = np.stack([data.X.toarray()[data.y == c].sum(axis=0) for c in (0, 1)])
     frequency = counts / counts.sum(axis=1, keepdims=True)
     log_ratio = np.log(frequency[1] / frequency[0])
     log_ratio -= np.median(log_ratio)
@@ -293,14 +314,14 @@ def word_stats(data: Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def test_bag_of_words_counts_and_presence():
     counts = load_dataset("bag_of_words", **BOW)
-    assert counts.name == "bag_of_words" and counts.X.shape == (8000, 500)
+    assert counts.name == "bag_of_words" and counts.X.toarray().shape == (8000, 500)
     assert_on_chain_integers(counts)
-    assert counts.X.min() == 0 and counts.X.max() > 1 and not counts.binary
+    assert counts.X.toarray().min() == 0 and counts.X.toarray().max() > 1 and not counts.binary
     assert counts.n_classes == 2 and np.array_equal(np.bincount(counts.y), [4000, 4000])
     assert 0 < counts.y[:100].mean() < 1  # shuffled, not one class then the other
     presence = load_dataset("bag_of_words", binary=True, **BOW)
-    assert presence.binary and set(np.unique(presence.X)) == {0.0, 1.0}
-    assert np.array_equal(presence.X, counts.X > 0)  # the same documents
+    assert presence.binary and set(np.unique(presence.X.toarray())) == {0.0, 1.0}
+    assert np.array_equal(presence.X.toarray(), counts.X.toarray() > 0)  # the same documents
     assert np.array_equal(np.bincount(load_dataset("bag_of_words", n_samples=7).y), [3, 4])
 
 
@@ -318,13 +339,13 @@ def test_bag_of_words_same_seed_same_data_different_seed_different_data():
     b = load_dataset("bag_of_words", n_samples=300, n_features=50, seed=1)
     c = load_dataset("bag_of_words", n_samples=300, n_features=50, seed=2)
     assert a is not b
-    assert np.array_equal(a.X, b.X) and np.array_equal(a.y, b.y)
-    assert not np.array_equal(a.X, c.X)
+    assert np.array_equal(a.X.toarray(), b.X.toarray()) and np.array_equal(a.y, b.y)
+    assert not np.array_equal(a.X.toarray(), c.X.toarray())
 
 
 @pytest.mark.parametrize("mean_length", [230, 60])
 def test_bag_of_words_document_lengths_are_lognormal_with_that_mean(mean_length):
-    lengths = load_dataset("bag_of_words", mean_length=mean_length, **BOW).X.sum(axis=1)
+    lengths = load_dataset("bag_of_words", mean_length=mean_length, **BOW).X.toarray().sum(axis=1)
     assert lengths.min() >= 1
     assert lengths.mean() == pytest.approx(mean_length, rel=0.03)
     skewed_median = mean_length * np.exp(-(datasets.LENGTH_SIGMA**2) / 2)  # 174 for 230
@@ -361,7 +382,7 @@ def test_bag_of_words_sentiment_words_differ_between_classes_and_the_rest_do_not
 def test_bag_of_words_flip_y_redraws_that_share_of_labels():
     clean = load_dataset("bag_of_words", **BOW)
     noisy = load_dataset("bag_of_words", flip_y=0.3, **BOW)
-    assert np.array_equal(clean.X, noisy.X)  # label noise is drawn last
+    assert np.array_equal(clean.X.toarray(), noisy.X.toarray())  # label noise is drawn last
     # As make_classification: 30% of the labels are redrawn at random, so about 15% change.
     assert (clean.y != noisy.y).mean() == pytest.approx(0.15, abs=0.015)
 
@@ -373,13 +394,13 @@ def test_bag_of_words_is_learnable_by_a_linear_model_but_not_perfectly():
     model = SGDClassifier(
         loss="perceptron", learning_rate="optimal", penalty=None, tol=1e-3, random_state=0
     )
-    model.fit(data.X[:2400], data.y[:2400])
-    assert 0.62 < model.score(data.X[2400:], data.y[2400:]) < 0.95
+    model.fit(data.X.toarray()[:2400], data.y[:2400])
+    assert 0.62 < model.score(data.X.toarray()[2400:], data.y[2400:]) < 0.95
 
 
-MAX_CELLS_MESSAGE = (
-    "bag_of_words: 100,001 samples x 1,000 features is over MAX_CELLS=100,000,000 cells "
-    "(800 MB as float64); lower data.n_samples or data.n_features"
+MAX_DRAWN_CELLS_MESSAGE = (
+    "bag_of_words: 2,000,001 samples x 1,000 features is over MAX_DRAWN_CELLS=2,000,000,000 "
+    "cells; lower data.n_samples or data.n_features"
 )
 
 
@@ -407,7 +428,7 @@ MAX_CELLS_MESSAGE = (
         ("bag_of_words", {"n_samples": 1}, "n_samples must be at least 2"),
         ("bag_of_words", {"n_features": 0}, "n_features must be a positive integer, got 0"),
         ("bag_of_words", {"n_features": 10}, "gives fewer than 2 sentiment words"),
-        ("bag_of_words", {"n_samples": 100_001}, re.escape(MAX_CELLS_MESSAGE)),
+        ("bag_of_words", {"n_samples": 2_000_001}, re.escape(MAX_DRAWN_CELLS_MESSAGE)),
         ("synthetic", {"n_samples": 10**6, "n_features": 101}, "synthetic: 1,000,000 samples"),
         ("svmlight:x.txt", {"n_features": 0}, "n_features must be a positive integer, got 0"),
         ("tsv:x.tsv", {}, "use csv:PATH, parquet:PATH or svmlight:PATH"),
@@ -497,13 +518,13 @@ def test_svmlight_labeled_bow_style_file(tmp_path):
     path = write(tmp_path, LABELED_BOW)
     ratings = load_dataset(f"svmlight:{path}")
     assert ratings.name == f"svmlight:{path}"
-    assert np.array_equal(ratings.X, labeled_bow_dense())
+    assert np.array_equal(ratings.X.toarray(), labeled_bow_dense())
     assert np.array_equal(ratings.y, [4, 1, 3, 0, 5, 2])  # every rating a class: 1,2,4,7,9,10
     assert ratings.n_classes == 6 and not ratings.binary
     assert_on_chain_integers(ratings)
     sentiment = load_dataset(f"svmlight:{path}", label_threshold=7)
     assert np.array_equal(sentiment.y, [1, 0, 1, 0, 1, 0]) and sentiment.n_classes == 2
-    assert np.array_equal(sentiment.X, ratings.X)
+    assert np.array_equal(sentiment.X.toarray(), ratings.X.toarray())
 
 
 def test_svmlight_round_trip_through_scikit_learn(tmp_path):
@@ -516,16 +537,19 @@ def test_svmlight_round_trip_through_scikit_learn(tmp_path):
     path = tmp_path / "dumped.svm"
     dump_svmlight_file(X, ratings, str(path), zero_based=True)
     data = load_dataset(f"svmlight:{path}", label_threshold=7)
-    assert np.array_equal(data.X, X[:, : data.X.shape[1]]) and data.X.shape[1] <= 12
+    assert (
+        np.array_equal(data.X.toarray(), X[:, : data.X.toarray().shape[1]])
+        and data.X.toarray().shape[1] <= 12
+    )
     assert np.array_equal(data.y, ratings >= 7)
 
 
 def test_svmlight_n_features_keeps_the_first_columns_and_binary_gives_presence(tmp_path):
     path = write(tmp_path, LABELED_BOW)
     first = load_dataset(f"svmlight:{path}", n_features=3)
-    assert np.array_equal(first.X, labeled_bow_dense()[:, :3])
+    assert np.array_equal(first.X.toarray(), labeled_bow_dense()[:, :3])
     presence = load_dataset(f"svmlight:{path}", binary=True)
-    assert presence.binary and np.array_equal(presence.X, labeled_bow_dense() > 0)
+    assert presence.binary and np.array_equal(presence.X.toarray(), labeled_bow_dense() > 0)
     with pytest.raises(DatasetError, match="has 11 feature columns, fewer than n_features=12"):
         load_dataset(f"svmlight:{path}", n_features=12)
 
@@ -537,16 +561,13 @@ def test_edited_svmlight_file_is_reread(tmp_path):
     assert len(load_dataset(f"svmlight:{path}").y) == 4
 
 
-def test_svmlight_cell_bound_is_checked_before_densifying(tmp_path, monkeypatch):
+def test_svmlight_is_read_sparse_whatever_its_width(tmp_path, monkeypatch):
+    """An svmlight file is never densified: the dense-cell bound does not apply to it."""
     path = write(tmp_path, LABELED_BOW)
     monkeypatch.setattr(datasets, "MAX_CELLS", 6 * 10)
-    with pytest.raises(DatasetError) as error:
-        load_dataset(f"svmlight:{path}")
-    assert str(error.value) == (
-        f"svmlight file {path}: 6 samples x 11 features is over MAX_CELLS=60 cells (800 MB as "
-        "float64); set data.n_features to keep only the first (most frequent) feature columns"
-    )
-    assert load_dataset(f"svmlight:{path}", n_features=10).X.shape == (6, 10)
+    data = load_dataset(f"svmlight:{path}")
+    assert data.X.shape == (6, 11)
+    assert len(data.X.values) == np.count_nonzero(data.X.toarray())  # only nonzeros stored
 
 
 @pytest.mark.parametrize(
@@ -605,7 +626,7 @@ def test_a_tiny_experiment_runs_on_the_new_datasets(tmp_path, source, capsys):
     if source == "svmlight":
         path = tmp_path / "labeledBow.feat"
         ratings = np.where(docs.y == 1, 7 + np.arange(400) % 4, 1 + np.arange(400) % 4)
-        dump_svmlight_file(docs.X, ratings, str(path), zero_based=True)
+        dump_svmlight_file(docs.X.toarray(), ratings, str(path), zero_based=True)
         data = f'dataset = "svmlight:{path}"\nlabel_threshold = 7\nbinary = true'
     else:
         data = 'dataset = "bag_of_words"\nn_samples = 400\nn_features = 50\nbinary = true'

@@ -54,8 +54,9 @@ def sk_sgd(**params):
 
 
 def assert_same_model(ours, theirs):
-    np.testing.assert_allclose(ours.weights, theirs.coef_[0], rtol=1e-9, atol=0)
-    np.testing.assert_allclose(ours.intercept, theirs.intercept_[0], rtol=1e-9, atol=0)
+    """Bit for bit: both sum each score over the features in column order."""
+    np.testing.assert_array_equal(ours.weights, theirs.coef_[0])
+    assert ours.intercept == theirs.intercept_[0]
     assert ours.t == theirs.t_
 
 
@@ -450,7 +451,8 @@ def test_fit_rejects_bad_input_and_changes_nothing(X, y, message):
 
 def test_check_sample_guards_the_unvalidated_hot_path():
     model = Perceptron(3, 2)
-    assert model.check_sample(np.array([1, 0, 2]), 1).dtype == np.float64
+    indices, values = model.check_sample(np.array([1, 0, 2]), 1)
+    assert indices.tolist() == [0, 2] and values.tolist() == [1.0, 2.0]
     with pytest.raises(ValueError, match=r"1-D array of 3 features, got shape \(4,\)"):
         model.check_sample(np.zeros(4))
     with pytest.raises(ValueError, match=r"x\[1\] = 0\.5"):

@@ -12,6 +12,7 @@ from scenarios import build
 from mechanisms.prediction_market import PredictionMarket, PredictionMarketParams, commitment
 from sim.config import ConfigError, validate
 from sim.contract import CollaborativeTrainer
+from sim.features import Features
 from sim.learners import make_learner
 from sim.ledger import Ledger, Rejected
 from sim.mechanism import DAY
@@ -96,7 +97,7 @@ class RowLearner:
         return copy.deepcopy(self)
 
     def predict_many(self, X):
-        return self.labels[np.asarray(X).argmax(axis=1)]
+        return self.labels[Features.from_array(X).toarray().argmax(axis=1)]
 
     def update(self, x, y):
         self.labels[x > 0] = y
@@ -579,7 +580,7 @@ def test_the_provider_tests_on_data_of_its_own_not_on_the_evaluation_set(simulat
     accuracy is measured on the evaluation test set, which the market never sees."""
     split, held = simulated.split, provider(simulated)
     size = len(split.y_test)  # the default size
-    np.testing.assert_array_equal(held.X_test, split.X_pool[-size:])
+    np.testing.assert_array_equal(held.X_test.toarray(), split.X_pool[-size:].toarray())
     np.testing.assert_array_equal(held.y_test, split.y_pool[-size:])
     submitted = [c.sample for c in simulated.contract.contributions]
     assert len(submitted) > 300 and max(submitted) < len(split.y_pool) - size

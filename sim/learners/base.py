@@ -1,12 +1,15 @@
 """The learner interface every on-chain-style classifier shares (see `Learner`).
 
 Learners are incremental and deterministic: they learn one sample at a time, as a contract
-updates its model once per accepted contribution. Features are 2-D float64 arrays holding
-integers (binary, counts or fixed-point; the dataset module guarantees it) and labels are
-int64 class indices 0..n_classes-1. `predict` and `update` are the simulation's hot paths:
-they trust their input, so code that takes samples from outside (the contract) checks them
-once with `check_sample`. `fit`, `predict_many` and `accuracy` validate their arguments.
-Each learner declares its parameters as a `Params` model, validated when it is built.
+updates its model once per accepted contribution. A sample is a `Row` (its nonzero
+features' columns and integer values: binary, counts or fixed-point; the dataset module
+guarantees it), a set of samples is `Features` (sparse rows, see sim/features.py), and
+labels are int64 class indices 0..n_classes-1. `predict` and `update` are the simulation's
+hot paths: they trust their input, so code that takes samples from outside (the contract)
+checks them once with `check_sample`, which also turns a dense 1-D array into a Row.
+`fit`, `predict_many` and `accuracy` take Features, a dense 2-D array or a scipy sparse
+matrix, and validate it. Each learner declares its parameters as a `Params` model,
+validated when it is built.
 """
 
 from __future__ import annotations
@@ -15,12 +18,9 @@ import copy
 from typing import ClassVar
 
 import numpy as np
-from scipy import sparse
 
+from sim.features import Features, Row
 from sim.params import Params
-
-SCAN_ROWS = 4096
-"""Rows checked at a time when X is scanned: the scan's temporaries stay small."""
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -36,7 +36,8 @@ class Learner:
     """Base class: the shared interface, input validation and gas estimate.
 
     Subclasses set `kind`, `binary_only`, `gas_costs` and (if they have parameters)
-    `Params`, and implement `predict`, `_predict_many`, `update`, `_fit` and `state`.
+    `Params`, and implement `_predict`, `_predict_many`, `_update`, `_fit` and `state` on
+    Rows and Features.
     """
 
     kind: ClassVar[str]
@@ -60,7 +61,7 @@ class Learner:
 
     # -- the interface ------------------------------------------------------------------
 
-    def fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator | None = None) -> Learner:
+    def fit(self, X, y: np.ndarray, rng: np.random.Generator | None = None) -> Learner:
         """Pre-train on (X, y), as done off-chain before the contract is deployed.
 
         Counting learners give the same result as `update` on each row in order; learners
@@ -71,34 +72,35 @@ class Learner:
         self._fit(X, y, rng)
         return self
 
-    def predict(self, x: np.ndarray) -> int:
-        """Class index for one sample (1-D array). Hot path: no validation."""
-        raise NotImplementedError
+    def predict(self, x: Row | np.ndarray) -> int:
+        """Class index for one sample: a Row, or a dense 1-D array. Hot path: no validation."""
+        return self._predict(x if type(x) is tuple else as_row(x))
 
-    def predict_many(self, X: np.ndarray) -> np.ndarray:
+    def predict_many(self, X) -> np.ndarray:
         """Class indices (int64) for every row of X."""
         return self._predict_many(self._check_X(X))
 
-    def update(self, x: np.ndarray, y: int) -> None:
-        """Learn from one sample (1-D array) with label y. Hot path: no validation."""
-        raise NotImplementedError
+    def update(self, x: Row | np.ndarray, y: int) -> None:
+        """Learn from one sample (a Row, or a dense 1-D array) with label y. Hot path: no
+        validation."""
+        self._update(x if type(x) is tuple else as_row(x), y)
 
-    def accuracy(self, X: np.ndarray, y: np.ndarray) -> float:
+    def accuracy(self, X, y: np.ndarray) -> float:
         """Fraction of rows of X whose predicted class equals y."""
         X = self._check_X(X)
-        y = self._check_y(y, X.shape[0])
+        y = self._check_y(y, len(X))
         if len(y) == 0:
             raise ValueError("accuracy needs at least one sample, got an empty X")
         return float(np.mean(self._predict_many(X) == y))
 
-    def update_gas(self, x: np.ndarray) -> int:
+    def update_gas(self, x: Row | np.ndarray) -> int:
         """Gas estimate of `update(x, ...)` from the class's `gas_costs` table.
 
         Each feature the update touches costs a read and a write; one more write stores the
         scalar the update also changes (bias or class count). Zero features are skipped, as
         a sparse contract would skip them.
         """
-        touched = self._n_touched(x)
+        touched = self._n_touched(x if type(x) is tuple else as_row(x))
         costs = self.gas_costs
         return (
             costs["base"]
@@ -114,8 +116,8 @@ class Learner:
         """Arrays and ints that fully describe the model; compare items with np.array_equal."""
         raise NotImplementedError
 
-    def check_sample(self, x: np.ndarray, y: int | None = None) -> np.ndarray:
-        """Validate one sample (and optionally its label) from outside; return x as float64.
+    def check_sample(self, x: np.ndarray, y: int | None = None) -> Row:
+        """Validate one dense sample (and optionally its label) from outside; return its Row.
 
         `predict` and `update` skip validation for speed, so callers that take untrusted
         samples (the contract) call this first.
@@ -125,7 +127,9 @@ class Learner:
             raise ValueError(
                 f"x must be a 1-D array of {self.n_features} features, got shape {x.shape}"
             )
-        x = self._as_float(x, "x")
+        if x.dtype.kind not in "biuf":
+            raise ValueError(f"x must be numeric, got dtype {x.dtype}")
+        x = x.astype(np.float64, copy=False)
         bad = np.flatnonzero(~np.isfinite(x) | (np.round(x) != x))
         if bad.size:
             raise ValueError(
@@ -139,55 +143,45 @@ class Learner:
                 raise ValueError(
                     f"y = {y} is outside 0..{self.n_classes - 1} (n_classes={self.n_classes})"
                 )
-        return x
+        return as_row(x)
 
     # -- helpers for subclasses ---------------------------------------------------------
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator | None) -> None:
-        for x_i, y_i in zip(X, y, strict=True):
-            self.update(x_i, int(y_i))
+    def _fit(self, X: Features, y: np.ndarray, rng: np.random.Generator | None) -> None:
+        for i in range(len(X)):
+            self._update(X[i], int(y[i]))
 
-    def _predict_many(self, X: np.ndarray) -> np.ndarray:
+    def _predict(self, x: Row) -> int:
         raise NotImplementedError
 
-    def _n_touched(self, x: np.ndarray) -> int:
-        return int(np.count_nonzero(x))
+    def _update(self, x: Row, y: int) -> None:
+        raise NotImplementedError
 
-    @staticmethod
-    def _as_float(a: np.ndarray, name: str) -> np.ndarray:
-        if a.dtype.kind not in "biuf":
-            raise ValueError(f"{name} must be numeric, got dtype {a.dtype}")
-        return a.astype(np.float64, copy=False)
+    def _predict_many(self, X: Features) -> np.ndarray:
+        raise NotImplementedError
 
-    def _check_X(self, X: np.ndarray, integer: bool = False) -> np.ndarray:
-        """X as a float64 (n_samples, n_features) array; `integer` also scans the values.
+    def _n_touched(self, x: Row) -> int:
+        return len(x[0])
 
-        Only `fit` scans (it changes the model's exact integer state); prediction skips the
-        scan because it is called on large test sets many times per run. A scipy sparse
-        matrix is accepted for prediction (a sparse bag-of-words test set is evaluated
-        several times faster as CSR).
+    def _check_X(self, X, integer: bool = False) -> Features:
+        """X as Features of n_features columns; `integer` also requires integer values.
+
+        Only `fit` requires integers (it changes the model's exact integer state);
+        prediction accepts any finite or infinite numbers.
         """
-        if sparse.issparse(X) and not integer:
-            if X.shape[1] != self.n_features:
-                raise ValueError(
-                    f"X has {X.shape[1]} features, the model expects {self.n_features}"
-                )
-            return sparse.csr_array(X, dtype=np.float64)
-        X = np.asarray(X)
-        if X.ndim != 2:
-            raise ValueError(f"X must be a 2-D array (n_samples, n_features), got {X.ndim}-D")
-        if X.shape[1] != self.n_features:
-            raise ValueError(f"X has {X.shape[1]} features, the model expects {self.n_features}")
-        X = self._as_float(X, "X")
-        if integer:
-            for start in range(0, len(X), SCAN_ROWS):  # no temporary copy of all of X
-                block = X[start : start + SCAN_ROWS]
-                bad = np.argwhere(~np.isfinite(block) | (np.round(block) != block))
-                if len(bad):
-                    i, j = bad[0]
+        X = Features.from_array(X)
+        if X.n_features != self.n_features:
+            raise ValueError(f"X has {X.n_features} features, the model expects {self.n_features}")
+        if integer and X.values.dtype.kind == "f":
+            values = X.values
+            bad = ~np.isfinite(values) | (np.round(values) != values)
+            for i, row in enumerate(X.rows):  # reached only for data that is not integer
+                start, end = X.indptr[row], X.indptr[row + 1]
+                if bad[start:end].any():
+                    k = start + int(np.argmax(bad[start:end]))
                     raise ValueError(
                         f"X must hold finite integer values (binary, counts or fixed-point); "
-                        f"X[{start + i}, {j}] = {float(block[i, j])}"
+                        f"X[{i}, {X.indices[k]}] = {float(values[k])}"
                     )
         return X
 
@@ -207,3 +201,9 @@ class Learner:
                 f"(n_classes={self.n_classes})"
             )
         return y.astype(np.int64, copy=False)
+
+
+def as_row(x: np.ndarray) -> Row:
+    """The Row of a dense 1-D sample (no validation: see `Learner.check_sample`)."""
+    indices = np.flatnonzero(x).astype(np.int32)
+    return indices, np.asarray(x)[indices]

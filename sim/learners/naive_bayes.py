@@ -5,6 +5,8 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 
+from sim.features import Features, Row
+from sim.learners import kernels
 from sim.learners.base import Learner
 from sim.learners.registry import register_learner
 from sim.params import Params
@@ -59,29 +61,30 @@ class NaiveBayes(Learner):
         """log p(feature j present | class k), shape (n_classes, n_features)."""
         return self._feature_log_prob(slice(None))
 
-    def predict(self, x: np.ndarray) -> int:
-        return int((self._weights @ (x > 0) + self._bias).argmax())
+    def _predict(self, x: Row) -> int:
+        return int((kernels.class_dots(self._weights, *x, True) + self._bias).argmax())
 
-    def _predict_many(self, X: np.ndarray) -> np.ndarray:
-        jll = (X > 0).astype(np.float64) @ self._weights.T
+    def _predict_many(self, X: Features) -> np.ndarray:
+        jll = kernels.class_dots_many(self._weights, X.indptr, X.indices, X.values, X.rows, True)
         jll += self._bias
         return jll.argmax(axis=1).astype(np.int64)
 
-    def update(self, x: np.ndarray, y: int) -> None:
-        self.feature_counts[y] += x > 0
+    def _update(self, x: Row, y: int) -> None:
+        indices, values = x
+        self.feature_counts[y, indices[values > 0]] += 1
         self.class_counts[y] += 1
         self._refresh(slice(y, y + 1))
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, rng) -> None:
+    def _fit(self, X: Features, y: np.ndarray, rng) -> None:
         # Counting is order-free, so per-class sums equal the update loop.
-        present = X > 0
-        for k in range(self.n_classes):
-            self.feature_counts[k] += present[y == k].sum(axis=0)
+        self.feature_counts += kernels.class_sums(
+            X.indptr, X.indices, X.values, X.rows, y, self.n_classes, self.n_features, True
+        ).astype(np.int64)
         self.class_counts += np.bincount(y, minlength=self.n_classes)
         self._refresh(slice(None))
 
-    def _n_touched(self, x: np.ndarray) -> int:
-        return int(np.count_nonzero(x > 0))
+    def _n_touched(self, x: Row) -> int:
+        return int(np.count_nonzero(x[1] > 0))
 
     def _feature_log_prob(self, rows: slice) -> np.ndarray:
         smoothed = self.feature_counts[rows] + self.alpha

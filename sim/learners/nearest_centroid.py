@@ -4,6 +4,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from sim.features import Features, Row
+from sim.learners import kernels
 from sim.learners.base import Learner
 from sim.learners.registry import register_learner
 
@@ -39,22 +41,26 @@ class NearestCentroid(Learner):
         with np.errstate(invalid="ignore"):
             return self.sums / self.counts[:, None]
 
-    def predict(self, x: np.ndarray) -> int:
-        return int(((self._sq_norms - self._two_n * (self.sums @ x)) / self._n_sq).argmin())
+    def _predict(self, x: Row) -> int:
+        dots = kernels.class_dots(self.sums, *x, False)
+        return int(((self._sq_norms - self._two_n * dots) / self._n_sq).argmin())
 
-    def _predict_many(self, X: np.ndarray) -> np.ndarray:
-        scores = (self._sq_norms - self._two_n * (X @ self.sums.T)) / self._n_sq
+    def _predict_many(self, X: Features) -> np.ndarray:
+        dots = kernels.class_dots_many(self.sums, X.indptr, X.indices, X.values, X.rows, False)
+        scores = (self._sq_norms - self._two_n * dots) / self._n_sq
         return scores.argmin(axis=1).astype(np.int64)
 
-    def update(self, x: np.ndarray, y: int) -> None:
-        self.sums[y] += x
+    def _update(self, x: Row, y: int) -> None:
+        indices, values = x
+        self.sums[y, indices] += values
         self.counts[y] += 1
         self._refresh(y)
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, rng) -> None:
+    def _fit(self, X: Features, y: np.ndarray, rng) -> None:
         # Sums of integers are exact in any order, so per-class sums equal the update loop.
-        for k in range(self.n_classes):
-            self.sums[k] += X[y == k].sum(axis=0)
+        self.sums += kernels.class_sums(
+            X.indptr, X.indices, X.values, X.rows, y, self.n_classes, self.n_features, False
+        )
         self.counts += np.bincount(y, minlength=self.n_classes)
         for k in np.flatnonzero(self.counts):
             self._refresh(k)

@@ -13,6 +13,8 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
+from sim.features import Features, Row
+from sim.learners import kernels
 from sim.learners.base import Learner
 from sim.learners.registry import register_learner
 from sim.learners.sgd_perceptron import SGDPerceptron
@@ -77,21 +79,24 @@ class Perceptron(Learner):
         self.weights = np.zeros(self.n_features)
         self.bias = 0  # a Python int: exact, and added to the float score without an array
 
-    def predict(self, x: np.ndarray) -> int:
-        return 1 if self.weights @ x + self.bias > 0 else 0
+    def _predict(self, x: Row) -> int:
+        return 1 if kernels.dot(self.weights, *x) + self.bias > 0 else 0
 
-    def _predict_many(self, X: np.ndarray) -> np.ndarray:
-        return (X @ self.weights + self.bias > 0).astype(np.int64)
+    def _predict_many(self, X: Features) -> np.ndarray:
+        scores = kernels.linear_scores(
+            self.weights, float(self.bias), X.indptr, X.indices, X.values, X.rows
+        )
+        return (scores > 0).astype(np.int64)
 
-    def update(self, x: np.ndarray, y: int) -> None:
+    def _update(self, x: Row, y: int) -> None:
         step = self.learning_rate if y == 1 else -self.learning_rate
         # step has the sign of s = +1/-1, so this is the mistake test s * score <= 0.
-        if step * (self.weights @ x + self.bias) <= 0:
-            self.weights += step * x
+        if step * (kernels.dot(self.weights, *x) + self.bias) <= 0:
+            kernels.add_scaled(self.weights, *x, float(step))
             if self.params.update_intercept:
                 self.bias += step
 
-    def _fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator | None) -> None:
+    def _fit(self, X: Features, y: np.ndarray, rng: np.random.Generator | None) -> None:
         if self.params.pretrain == "on_chain":
             super()._fit(X, y, rng)
             return

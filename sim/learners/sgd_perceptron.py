@@ -6,7 +6,8 @@ improving), then `partial_fit` on one contribution at a time. Its step shrinks a
 1 / (alpha * (t0 + t)) with the sample count t, so one late (possibly flipped) sample barely
 moves a model trained on thousands. The simulation calls `predict` and `update` once per
 event, where a scikit-learn call would cost far more than the arithmetic, so the rule is
-written out here in numpy; tests/test_learners.py checks it against scikit-learn itself.
+written out here over sparse rows (sim/learners/kernels.py); tests/test_learners.py checks
+it against scikit-learn itself.
 """
 
 import math
@@ -15,6 +16,8 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 
+from sim.features import Features, Row
+from sim.learners import kernels
 from sim.learners.base import Learner
 from sim.learners.registry import register_learner
 from sim.params import Params
@@ -62,26 +65,23 @@ class SGDPerceptron(Learner):
         alpha = self.params.alpha
         self._t0 = 1.0 / (math.sqrt(1.0 / math.sqrt(alpha)) * alpha)
 
-    def predict(self, x: np.ndarray) -> int:
-        return 1 if self.weights @ x + self.intercept > 0 else 0
+    def _predict(self, x: Row) -> int:
+        return 1 if kernels.dot(self.weights, *x) + self.intercept > 0 else 0
 
-    def _predict_many(self, X: np.ndarray) -> np.ndarray:
-        return (X @ self.weights + self.intercept > 0).astype(np.int64)
+    def _predict_many(self, X: Features) -> np.ndarray:
+        scores = kernels.linear_scores(
+            self.weights, self.intercept, X.indptr, X.indices, X.values, X.rows
+        )
+        return (scores > 0).astype(np.int64)
 
-    def update(self, x: np.ndarray, y: int) -> None:
-        self._step(x, 1.0 if y == 1 else -1.0)
+    def _update(self, x: Row, y: int) -> None:
+        sign = 1.0 if y == 1 else -1.0
+        alpha = self.params.alpha
+        self.intercept, self.t, _ = kernels.sgd_step(
+            self.weights, self.intercept, self.t, alpha, self._t0, *x, sign
+        )
 
-    def _step(self, x: np.ndarray, sign: float) -> float:
-        """One SGD step on (x, sign); returns the sample's perceptron loss before the step."""
-        margin = sign * (self.weights @ x + self.intercept)
-        if margin <= 0:
-            step = sign / (self.params.alpha * (self._t0 + self.t - 1))
-            self.weights += x * step
-            self.intercept += step
-        self.t += 1
-        return 0.0 - margin if margin <= 0 else 0.0
-
-    def _fit(self, X: np.ndarray, y: np.ndarray, rng: np.random.Generator | None) -> None:
+    def _fit(self, X: Features, y: np.ndarray, rng: np.random.Generator | None) -> None:
         """scikit-learn's `fit`: start from zero, run epochs until the mean loss has not
         improved by `tol` for `n_iter_no_change` epochs, or `max_iter` epochs."""
         p = self.params
@@ -100,9 +100,10 @@ class SGDPerceptron(Learner):
             self.n_iter += 1
             if p.shuffle:
                 order = rng.permutation(len(y))
-            loss = 0.0
-            for i in order:
-                loss += self._step(X[i], signs[i])
+            self.intercept, self.t, loss = kernels.sgd_epoch(
+                self.weights, self.intercept, self.t, p.alpha, self._t0,
+                X.indptr, X.indices, X.values, X.rows, signs, order,
+            )  # fmt: skip
             mean = loss / len(y)
             stalled = stalled + 1 if mean > best - p.tol else 0
             best = min(best, mean)
