@@ -13,6 +13,8 @@ One row per size, printed as it finishes:
 - contributions: accepted contributions of the run (72% of the samples once the pool is
   used up: 8% pre-trains, 20% is the test set).
 - loop contrib/s: contributions / wall time of `model.run()`, the per-event loop only.
+- eval %: the share of that loop spent measuring test accuracy (every simulated day on
+  the whole test set: its cost grows with the test set and with the run's length).
 - whole s: wall time of the child, start to exit: interpreter, imports, data (built as
   `decai run` builds it), model, loop, full-data baseline, results and plots.
 - peak RSS MiB: the child's ru_maxrss.
@@ -31,9 +33,9 @@ million agent actions).
 
 Nothing here raises a limit. A size the tool refuses (sim.datasets.MAX_CELLS and the
 sim.limits work limits, as `decai run` checks them) or whose estimated memory is over
---max-gib (bytes per sample of the tool's own feature matrix, measured on 2,000
-samples, x samples x 3 copies; today dense float64) is printed as "refused: reason"
-and not run; a child whose RSS passes --max-gib anyway is killed.
+--max-gib (bytes per sample of the tool's own sparse feature matrix, measured on 2,000
+samples, x samples; the splits are views of it) is printed as "refused: reason" and not
+run; a child whose RSS passes --max-gib anyway is killed.
 """
 
 import argparse
@@ -61,7 +63,6 @@ SIZES = {  # label: (samples, features)
     "1m": (1_000_000, 1_000),
     "corpus": (200_000, 10_000),
 }
-COPIES = 3  # the dataset, the split's copies, the full-data model's vstack
 PROBE_SAMPLES = 2_000
 
 
@@ -76,10 +77,8 @@ def overrides(samples: int, features: int) -> list[str]:
 
 
 def matrix_bytes(X) -> int:
-    """Bytes of a feature matrix: a numpy array, or a sparse one's data and index arrays."""
-    if hasattr(X, "indptr"):
-        return sum(getattr(X, part).nbytes for part in ("data", "indices", "indptr"))
-    return X.nbytes
+    """Bytes of a Features matrix: its value, column and row-pointer arrays."""
+    return X.values.nbytes + X.indices.nbytes + X.indptr.nbytes
 
 
 def refusal(samples: int, features: int, max_bytes: float) -> str | None:
@@ -99,11 +98,11 @@ def refusal(samples: int, features: int, max_bytes: float) -> str | None:
         n_features=features,
         binary=data.binary,
     )
-    estimate = matrix_bytes(probe.X) / PROBE_SAMPLES * samples * COPIES
+    estimate = matrix_bytes(probe.X) / PROBE_SAMPLES * samples
     if estimate > max_bytes:
         return (
-            f"estimated {estimate / 2**30:.1f} GiB ({COPIES} copies of the features), "
-            f"over --max-gib {max_bytes / 2**30:g}"
+            f"estimated {estimate / 2**30:.1f} GiB of features, over --max-gib "
+            f"{max_bytes / 2**30:g}"
         )
     return None
 
@@ -155,10 +154,17 @@ def child(result: str, argv: list[str]) -> int:
     from sim.mechanism import DAY
     from sim.model import DecaiModel
 
-    figures = {}
-    run = DecaiModel.run
+    figures = {"eval_seconds": 0.0}
+    run, test_accuracy = DecaiModel.run, DecaiModel.test_accuracy
+
+    def timed_accuracy(model: DecaiModel):
+        tic = time.perf_counter()
+        measured = test_accuracy(model)
+        figures["eval_seconds"] += time.perf_counter() - tic
+        return measured
 
     def timed_run(model: DecaiModel) -> None:
+        figures["eval_seconds"] = 0.0  # not the initial accuracy, measured before the loop
         tic = time.perf_counter()
         run(model)
         figures["loop_seconds"] = time.perf_counter() - tic
@@ -166,7 +172,7 @@ def child(result: str, argv: list[str]) -> int:
         figures["days"] = model.time / DAY
         figures["pool_left"] = model.pool_left()
 
-    DecaiModel.run = timed_run
+    DecaiModel.run, DecaiModel.test_accuracy = timed_run, timed_accuracy
     code = cli.main(argv)
     figures["peak_rss"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     if code == 0:
@@ -198,7 +204,7 @@ def main() -> None:
 
     header = (
         f"{'samples':>9} {'features':>8} {'contributions':>13} {'loop contrib/s':>14} "
-        f"{'whole s':>8} {'peak RSS MiB':>12}"
+        f"{'eval %':>6} {'whole s':>8} {'peak RSS MiB':>12}"
     )
     print(f"{CONFIG.relative_to(ROOT)}, one replicate, {os.cpu_count()} cores", flush=True)
     print(header, flush=True)
@@ -214,9 +220,11 @@ def main() -> None:
             print(f"{lead} {row['failure']}", flush=True)
             continue
         rate = row["contributions"] / row["loop_seconds"]
+        evaluating = 100 * row["eval_seconds"] / row["loop_seconds"]
         note = f"  (pool left after {row['days']:.0f} days)" if row["pool_left"] else ""
         print(
-            f"{lead} {row['contributions']:>13,} {rate:>14,.0f} {row['whole_seconds']:>8.1f} "
+            f"{lead} {row['contributions']:>13,} {rate:>14,.0f} {evaluating:>6.0f} "
+            f"{row['whole_seconds']:>8.1f} "
             f"{row['peak_rss'] / 2**20:>12,.0f}{note}",
             flush=True,
         )

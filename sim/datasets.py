@@ -25,7 +25,6 @@ import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
 from scipy import sparse
-from sklearn import datasets as skdatasets
 
 from sim.features import Features
 
@@ -87,11 +86,12 @@ simulator), to 2 significant digits. Accuracy per value tried: 0.1: 0.515, 0.2: 
 """
 
 _BUNDLED = {
-    "breast_cancer": skdatasets.load_breast_cancer,
-    "digits": skdatasets.load_digits,
-    "wine": skdatasets.load_wine,
-    "iris": skdatasets.load_iris,
+    "breast_cancer": "load_breast_cancer",
+    "digits": "load_digits",
+    "wine": "load_wine",
+    "iris": "load_iris",
 }
+"""scikit-learn's loader (in sklearn.datasets) of each bundled dataset."""
 _FILE_READERS = {"csv": pd.read_csv, "parquet": pd.read_parquet}
 _FILE_KINDS = ("csv", "parquet", "svmlight")
 _OPTIONS = {
@@ -411,13 +411,21 @@ def _bag_of_words_options(
     }
 
 
+def _sklearn_datasets():
+    """sklearn.datasets, imported when first needed: generated bag-of-words documents and
+    CSV or Parquet files never need it, and it adds about 50 MiB and a second to start."""
+    from sklearn import datasets
+
+    return datasets
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, Real) and not isinstance(value, bool)
 
 
 @functools.cache
 def _bundled(name: str) -> Dataset:
-    X, y = _BUNDLED[name](return_X_y=True)
+    X, y = getattr(_sklearn_datasets(), _BUNDLED[name])(return_X_y=True)
     return _finish(name, X, y)
 
 
@@ -431,7 +439,7 @@ def _synthetic(
     10% ones, informative ones keep their class signal (their spread is wider than the noise).
     """
     try:
-        X, y = skdatasets.make_classification(
+        X, y = _sklearn_datasets().make_classification(
             n_samples=n_samples,
             n_features=n_features,
             n_informative=n_informative,
@@ -513,7 +521,7 @@ def _from_svmlight(
     n_features columns (in a vocabulary ordered by frequency, the most frequent words),
     sparse as they are read."""
     X, labels = _read(
-        f"svmlight file {path}", skdatasets.load_svmlight_file, path, zero_based="auto"
+        f"svmlight file {path}", _sklearn_datasets().load_svmlight_file, path, zero_based="auto"
     )
     X = sparse.csr_array(X)
     if X.shape[0] == 0:

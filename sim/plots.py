@@ -19,7 +19,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from scipy import stats
 
 DEFAULT_TITLE = "Balances & accuracy on the hidden test set"
 POINTS_TITLE = "Points & accuracy on the hidden test set"
@@ -48,6 +47,8 @@ def band(df: pd.DataFrame, x: str, y: str, by: list[str] | tuple[str, ...] = ())
     With one replicate there is no spread to estimate and the band collapses to the mean.
     Returns columns ``x, *by, mean, low, high, n``, sorted by ``by`` then ``x``.
     """
+    from scipy import stats  # imported here: at the top it would add 30 MiB to every run
+
     keys = [*by, x]
     stats_ = (
         df.dropna(subset=[y])
