@@ -54,7 +54,8 @@ from sim.results import (
     write_manifest,
     write_part,
 )
-from sim.simulation import make_split, simulate
+from sim.shared_data import SharedData, shared_datasets
+from sim.simulation import load_data, make_split, simulate
 
 PACKAGES = ("decai-sim", "mesa", "numpy", "pandas", "scikit-learn", "pydantic", "pyarrow")
 
@@ -130,12 +131,18 @@ def check_data(experiment: Experiment) -> None:
 # --- one run, in whichever process the executor picks ---------------------------------------
 
 
-def run_one(config: ExperimentConfig, point: int, replicate: int, overrides: dict) -> Run:
+def run_one(
+    config: ExperimentConfig,
+    point: int,
+    replicate: int,
+    overrides: dict,
+    shared: SharedData | None = None,
+) -> Run:
     """Simulate one (point, replicate); an exception comes back as a failed Run."""
     keys = {"point": point, "replicate": replicate}
     tic = time.perf_counter()
     try:
-        result = simulate(config, replicate)
+        result = simulate(config, replicate, shared=shared)
     except Exception as error:
         return failed_run(point, replicate, round(time.perf_counter() - tic, 3), error)
     return Run(
@@ -150,7 +157,12 @@ def run_one(config: ExperimentConfig, point: int, replicate: int, overrides: dic
 
 
 def run_and_store(
-    path: Path, config: ExperimentConfig, point: int, replicate: int, overrides: dict
+    path: Path,
+    config: ExperimentConfig,
+    point: int,
+    replicate: int,
+    overrides: dict,
+    shared: SharedData | None = None,
 ) -> Run:
     """Simulate one run where it is called, write its part there, and return it without its
     tables.
@@ -160,7 +172,7 @@ def run_and_store(
     pool (CPython's, and loky's too) then waits for the rest forever. A message of a few
     hundred bytes is written whole or not at all.
     """
-    return stored(path, run_one(config, point, replicate, overrides))
+    return stored(path, run_one(config, point, replicate, overrides, shared))
 
 
 def stored(path: Path, run: Run) -> Run:
@@ -457,8 +469,10 @@ def _execute(
 ) -> Iterator[Run]:
     """The runs of `todo`, each as soon as it finishes (in whatever order), its part written.
 
-    Local workers write their own parts (`run_and_store`); a run from another executor (a
-    Dask cluster's worker may not share this file system) is written here. A run lost
+    Local workers map the sweep's datasets from files written here once (so `--jobs N`
+    neither builds nor holds N copies: sim/shared_data.py) and write their own parts
+    (`run_and_store`); a run from another executor (a Dask cluster's worker may not share
+    this file system) builds its own data and is written here. A run lost
     because its executor broke (a worker process died, and the pool with it) is sent again
     once; a run that fails a second time is recorded as failed.
     """
@@ -467,8 +481,18 @@ def _execute(
         for item in work:
             yield run_and_store(path, *item)
         return
-    local = isinstance(executor, RenewingPool)
-    task = partial(run_and_store, path) if local else run_one
+    if not isinstance(executor, RenewingPool):
+        yield from _gather(executor, run_one, work, store_in=path)
+        return
+    with shared_datasets((config for config, *_ in work), load_data) as shared:
+        yield from _gather(executor, partial(run_and_store, path, shared=shared), work)
+
+
+def _gather(
+    executor: Executor, task, work: list[tuple], store_in: Path | None = None
+) -> Iterator[Run]:
+    """Submit `task` for each item of `work` and yield each run as it comes back; its part
+    is written into `store_in` here, or (None) was written by the worker."""
     pending = {executor.submit(task, *item): item for item in work}
     sent_again = set()
     try:
@@ -487,11 +511,11 @@ def _execute(
                         pending[executor.submit(task, *item)] = item
                     continue
                 except Exception as error:
-                    if local and isinstance(error, OSError):
+                    if store_in is None and isinstance(error, OSError):
                         raise  # the worker could not write the part: a full disk, say
                     yield failed_run(point, replicate, 0.0, error)  # it could not come back
                     continue
-                yield run if local else stored(path, run)
+                yield run if store_in is None else stored(store_in, run)
     finally:
         for future in pending:
             future.cancel()

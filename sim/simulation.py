@@ -6,10 +6,11 @@ import numpy as np
 import pandas as pd
 
 from sim.config import ExperimentConfig
-from sim.datasets import Split, load_dataset, split_dataset
+from sim.datasets import Dataset, Split, load_dataset, split_dataset
 from sim.features import Features
 from sim.mechanism import DAY
 from sim.model import ACCOUNT_STATS, DecaiModel
+from sim.shared_data import SharedData
 
 KINDS = ("honest", "lazy", "adversarial", "model_user")
 
@@ -37,9 +38,10 @@ def replicate_seeds(seed: int, replicate: int) -> tuple[np.random.SeedSequence, 
     return tuple(np.random.SeedSequence(seed, spawn_key=(replicate,)).spawn(3))
 
 
-def make_split(config: ExperimentConfig, replicate: int) -> Split:
+def load_data(config: ExperimentConfig) -> Dataset:
+    """The config's dataset (cached in-process: replicates and sweep points share it)."""
     data_cfg = config.data
-    data = load_dataset(
+    return load_dataset(
         data_cfg.dataset,
         seed=config.experiment.seed,
         n_samples=data_cfg.n_samples,
@@ -56,6 +58,14 @@ def make_split(config: ExperimentConfig, replicate: int) -> Split:
         label_column=data_cfg.label_column,
         label_threshold=data_cfg.label_threshold,
     )
+
+
+def make_split(config: ExperimentConfig, replicate: int, shared: SharedData | None = None) -> Split:
+    """Replicate r's split of the config's data (mapped from `shared` when it is there)."""
+    data = shared.dataset(config) if shared else None
+    if data is None:
+        data = load_data(config)
+    data_cfg = config.data
     data_stream, *_ = replicate_seeds(config.experiment.seed, replicate)
     return split_dataset(
         data,
@@ -93,9 +103,16 @@ def build_model(
     )
 
 
-def simulate(config: ExperimentConfig, replicate: int = 0, *, strict: bool = False) -> RunResult:
-    """Run one replicate; `strict` re-checks the ledger after every transaction."""
-    split = make_split(config, replicate)
+def simulate(
+    config: ExperimentConfig,
+    replicate: int = 0,
+    *,
+    strict: bool = False,
+    shared: SharedData | None = None,
+) -> RunResult:
+    """Run one replicate; `strict` re-checks the ledger after every transaction, `shared`
+    holds datasets the sweep's process has built (see sim/shared_data.py)."""
+    split = make_split(config, replicate, shared)
     model = build_model(config, split, replicate, strict=strict)
     model.run()
 
