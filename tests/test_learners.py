@@ -4,6 +4,7 @@ from functools import cache
 
 import numpy as np
 import pytest
+from scipy import sparse
 from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Perceptron as SkPerceptron
@@ -11,6 +12,7 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.naive_bayes import BernoulliNB
 from sklearn.neighbors import NearestCentroid as SkNearestCentroid
 
+from sim.features import Features
 from sim.learners import (
     LEARNERS,
     NaiveBayes,
@@ -373,6 +375,29 @@ def test_predict_many_returns_int64_matching_predict(trained):
     predictions = model.predict_many(X)
     assert predictions.dtype == np.int64
     assert [model.predict(x) for x in X] == predictions.tolist()
+
+
+@pytest.mark.parametrize("kind", sorted(LEARNERS))
+def test_every_form_of_the_data_gives_the_same_model_and_predictions(kind):
+    """Dense arrays, scipy sparse matrices, Features and views of Features are one data:
+    fitting, predicting and updating on any of them gives identical states."""
+    X, y = random_binary()
+    counts = X * np.random.default_rng(1).integers(1, 4, size=X.shape)  # not only 0/1
+    whole = Features.from_array(counts)
+    forms = [counts[:300], sparse.csr_array(counts[:300]), whole[:300], whole[np.arange(300)]]
+    models = [
+        LEARNERS[kind](X.shape[1], 2).fit(f, y[:300], np.random.default_rng(0)) for f in forms
+    ]
+    for model in models:
+        model.update(counts[300], int(1 - y[300]))  # a dense row
+        model.update(whole[301], int(1 - y[301]))  # a Row
+    states = [model.state() for model in models]
+    for state in states[1:]:
+        assert all(np.array_equal(a, b) for a, b in zip(state, states[0], strict=True))
+    expected = models[0].predict_many(counts[302:])
+    for model in models:
+        np.testing.assert_array_equal(model.predict_many(whole[302:]), expected)
+        assert [model.predict(whole[i]) for i in range(302, len(y))] == expected.tolist()
 
 
 def test_copy_is_independent(trained):
