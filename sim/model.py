@@ -12,6 +12,7 @@ from mesa.time import Schedule
 from sim.config import ExperimentConfig
 from sim.contract import CollaborativeTrainer
 from sim.datasets import Split
+from sim.evaluation import HiddenTestSet
 from sim.features import Features
 from sim.ledger import Ledger
 from sim.mechanism import DAY
@@ -59,6 +60,7 @@ class DecaiModel(mesa.Model):
         self.contract = CollaborativeTrainer(
             self.ledger, learner, mechanism, split.X_pool, clock=self._now
         )
+        self.test_set = HiddenTestSet(split.X_test, split.y_test)
         self._next_sample = 0
         self._pool_end = len(split.y_pool)
         self.last_sampled: float | None = None
@@ -130,7 +132,7 @@ class DecaiModel(mesa.Model):
     def test_accuracy(self) -> tuple[float, dict[int, float]]:
         """Accuracy on the hidden test set, overall and for each watched class."""
         y = self.split.y_test
-        correct = self.contract.learner.predict_many(self.split.X_test) == y
+        correct = self.test_set.predictions(self.contract.learner) == y
         by_class = {k: float(correct[y == k].mean()) for k in self.watched_classes}
         return float(correct.mean()), by_class
 

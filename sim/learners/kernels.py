@@ -22,9 +22,14 @@ def dot(w, indices, values):
 
 @njit(cache=True)
 def add_scaled(w, indices, values, scale):
-    """w += x * scale for a row x given by its nonzero (indices, values)."""
+    """w += x * scale for a row x given by its nonzero (indices, values); returns how far
+    w moved, sum |w_new - w_old| (each difference as stored, rounded)."""
+    moved = 0.0
     for k in range(len(indices)):
-        w[indices[k]] += values[k] * scale
+        before = w[indices[k]]
+        w[indices[k]] = before + values[k] * scale
+        moved += abs(w[indices[k]] - before)
+    return moved
 
 
 @njit(cache=True)
@@ -35,6 +40,22 @@ def linear_scores(w, bias, indptr, indices, values, rows):
         start, end = indptr[rows[i]], indptr[rows[i] + 1]
         out[i] = dot(w, indices[start:end], values[start:end]) + bias
     return out
+
+
+@njit(cache=True)
+def linear_scores_and_masses(w, bias, indptr, indices, values, rows):
+    """`linear_scores`, and for each row the mass sum |w_j x_j| + |bias| that bounds the
+    score's rounding error."""
+    scores = np.empty(len(rows))
+    masses = np.empty(len(rows))
+    for i in range(len(rows)):
+        start, end = indptr[rows[i]], indptr[rows[i] + 1]
+        scores[i] = dot(w, indices[start:end], values[start:end]) + bias
+        mass = abs(bias)
+        for k in range(start, end):
+            mass += abs(w[indices[k]] * values[k])
+        masses[i] = mass
+    return scores, masses
 
 
 @njit(cache=True)
@@ -84,16 +105,18 @@ def class_sums(indptr, indices, values, rows, y, n_classes, n_features, positive
 @njit(cache=True)
 def sgd_step(w, intercept, t, alpha, t0, indices, values, sign):
     """One perceptron-loss SGD step (see SGDPerceptron) on the row x = (indices, values)
-    with sign +1/-1. Returns (intercept, t, the sample's loss before the step); `w` is
-    updated in place."""
+    with sign +1/-1. Returns (intercept, t, the sample's loss before the step, how far
+    (w, intercept) moved: sum of |changes|); `w` is updated in place."""
     margin = sign * (dot(w, indices, values) + intercept)
-    loss = 0.0
+    loss = moved = 0.0
     if margin <= 0:
         step = sign / (alpha * (t0 + t - 1))
-        add_scaled(w, indices, values, step)
+        moved = add_scaled(w, indices, values, step)
+        before = intercept
         intercept += step
+        moved += abs(intercept - before)
         loss = 0.0 - margin
-    return intercept, t + 1.0, loss
+    return intercept, t + 1.0, loss, moved
 
 
 @njit(cache=True)
@@ -102,7 +125,7 @@ def sgd_epoch(w, intercept, t, alpha, t0, indptr, indices, values, rows, signs, 
     total = 0.0
     for i in order:
         start, end = indptr[rows[i]], indptr[rows[i] + 1]
-        intercept, t, loss = sgd_step(
+        intercept, t, loss, _ = sgd_step(
             w, intercept, t, alpha, t0, indices[start:end], values[start:end], signs[i]
         )
         total += loss
