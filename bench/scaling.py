@@ -14,7 +14,8 @@ One row per size, printed as it finishes:
   used up: 8% pre-trains, 20% is the test set).
 - loop contrib/s: contributions / wall time of `model.run()`, the per-event loop only.
 - eval %: the share of that loop spent measuring test accuracy (every simulated day on
-  the whole test set: its cost grows with the test set and with the run's length).
+  the test set, skipping rows whose class cannot have changed: sim/evaluation.py; what
+  is left still grows with the test set and with the run's length).
 - whole s: wall time of the child, start to exit: interpreter, imports, data (built as
   `decai run` builds it), model, loop, full-data baseline, results and plots.
 - peak RSS MiB: the child's ru_maxrss.
