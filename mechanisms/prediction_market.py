@@ -230,8 +230,8 @@ class PredictionMarket(Mechanism):
         try:
             X = Features.from_array(X)
         except (ValueError, TypeError):
-            raise Rejected(f"portion {index} is not a non-empty set of labelled samples") from None
-        if X.n_features != learner.n_features or y.shape != (len(X),) or not len(y):
+            X = None  # not a 2-D numeric array
+        if X is None or X.n_features != learner.n_features or y.shape != (len(X),) or not len(y):
             raise Rejected(f"portion {index} is not a non-empty set of labelled samples")
         if y.dtype.kind not in "iu" or y.min() < 0 or y.max() >= learner.n_classes:
             raise Rejected(f"portion {index} holds labels outside 0..{learner.n_classes - 1}")

@@ -109,7 +109,7 @@ _OPTIONS = {
 """The options each kind of dataset takes (bundled ones take none); others are refused."""
 _BOW_CHUNK_CELLS = 2048 * 1000  # cells per multinomial call: bounds its temporaries
 _SCAN_ROWS = 4096  # rows checked at a time, so a check makes no copy of all of X
-_CACHE_SIZE = 4  # a 25,000 x 1,000 dataset is 200 MB; replicates share one, sweeps rarely need more
+_CACHE_SIZE = 4  # the paper's 25,000 x 1,000 data is 14 MB; replicates share one dataset
 
 
 class DatasetError(ValueError):

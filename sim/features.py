@@ -114,7 +114,7 @@ class Features:
         return len(self.rows)
 
     def __getitem__(self, key) -> Row | Features:
-        if isinstance(key, int | np.integer):
+        if isinstance(key, (int, np.integer)):  # a tuple: faster than a union, on the hot path
             row = self.rows[key]
             start, end = self.indptr[row], self.indptr[row + 1]
             return self.indices[start:end], self.values[start:end]

@@ -77,9 +77,8 @@ class SGDPerceptron(Learner):
 
     def _update(self, x: Row, y: int) -> None:
         sign = 1.0 if y == 1 else -1.0
-        alpha = self.params.alpha
         self.intercept, self.t, _, moved = kernels.sgd_step(
-            self.weights, self.intercept, self.t, alpha, self._t0, *x, sign
+            self.weights, self.intercept, self.t, self.params.alpha, self._t0, *x, sign
         )
         self.drift += moved
 
