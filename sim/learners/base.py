@@ -20,6 +20,7 @@ from typing import ClassVar
 import numpy as np
 
 from sim.features import Features, Row
+from sim.learners import kernels
 from sim.params import Params
 
 
@@ -48,15 +49,10 @@ class Learner:
     #: the cost of reading one stored value for a nonzero feature, `per_write` one
     #: storage write to an existing slot.
     gas_costs: ClassVar[dict[str, int]]
-    drift: float | None = None
-    """Linear learners (a score w·x + b, class 1 when it is > 0) set it to 0.0 and add, on
-    each update, how far (w, b) moved: sum |change|. The scores of a set of rows then move by
-    at most drift x max |x| between two evaluations, which lets sim/evaluation.py skip the
-    rows whose class cannot have changed. None: not tracked."""
 
     def __init__(self, n_features: int, n_classes: int, **params: object) -> None:
         self.fits = 0
-        """How often `fit` has replaced the model (whatever the drift says)."""
+        """How often `fit` has replaced the model (not only updated it)."""
         self.params = self.Params.model_validate(params)
         self.n_features = _check_int("n_features", n_features, 1)
         self.n_classes = _check_int("n_classes", n_classes, 2)
@@ -116,10 +112,16 @@ class Learner:
             + costs["per_write"]
         )
 
+    def coefficients(self) -> tuple[np.ndarray, float] | None:
+        """Linear learners (a score w·x + b, class 1 when it is > 0): the live (w, b),
+        which lets sim/evaluation.py bound how far scores moved. None for the others."""
+        return None
+
     def scores_and_masses(self, X: Features) -> tuple[np.ndarray, np.ndarray]:
         """Linear learners: the score w·x + b of each row of X, as `predict_many` computes
         it, and sum |w_j x_j| + |b|, which bounds the score's rounding error."""
-        raise NotImplementedError
+        w, b = self.coefficients()
+        return kernels.linear_scores_and_masses(w, b, X.indptr, X.indices, X.values, X.rows)
 
     def copy(self) -> Learner:
         """An independent deep copy (for replaying contributions on a scratch model)."""

@@ -22,14 +22,9 @@ def dot(w, indices, values):
 
 @njit(cache=True)
 def add_scaled(w, indices, values, scale):
-    """w += x * scale for a row x given by its nonzero (indices, values); returns how far
-    w moved, sum |w_new - w_old| (each difference as stored, rounded)."""
-    moved = 0.0
+    """w += x * scale for a row x given by its nonzero (indices, values)."""
     for k in range(len(indices)):
-        before = w[indices[k]]
-        w[indices[k]] = before + values[k] * scale
-        moved += abs(w[indices[k]] - before)
-    return moved
+        w[indices[k]] += values[k] * scale
 
 
 @njit(cache=True)
@@ -105,18 +100,16 @@ def class_sums(indptr, indices, values, rows, y, n_classes, n_features, positive
 @njit(cache=True)
 def sgd_step(w, intercept, t, alpha, t0, indices, values, sign):
     """One perceptron-loss SGD step (see SGDPerceptron) on the row x = (indices, values)
-    with sign +1/-1. Returns (intercept, t, the sample's loss before the step, how far
-    (w, intercept) moved: sum of |changes|); `w` is updated in place."""
+    with sign +1/-1. Returns (intercept, t, the sample's loss before the step); `w` is
+    updated in place."""
     margin = sign * (dot(w, indices, values) + intercept)
-    loss = moved = 0.0
+    loss = 0.0
     if margin <= 0:
         step = sign / (alpha * (t0 + t - 1))
-        moved = add_scaled(w, indices, values, step)
-        before = intercept
+        add_scaled(w, indices, values, step)
         intercept += step
-        moved += abs(intercept - before)
         loss = 0.0 - margin
-    return intercept, t + 1.0, loss, moved
+    return intercept, t + 1.0, loss
 
 
 @njit(cache=True)
@@ -125,8 +118,63 @@ def sgd_epoch(w, intercept, t, alpha, t0, indptr, indices, values, rows, signs, 
     total = 0.0
     for i in order:
         start, end = indptr[rows[i]], indptr[rows[i] + 1]
-        intercept, t, loss, _ = sgd_step(
+        intercept, t, loss = sgd_step(
             w, intercept, t, alpha, t0, indices[start:end], values[start:end], signs[i]
         )
         total += loss
     return intercept, t, total
+
+
+@njit(cache=True)
+def row_norms(indptr, values, rows):
+    """For each row id in `rows`: max |x_j|, sqrt(sum x_j**2) and sum |x_j|."""
+    out = np.zeros((3, len(rows)))
+    for i in range(len(rows)):
+        for k in range(indptr[rows[i]], indptr[rows[i] + 1]):
+            v = abs(float(values[k]))
+            out[0, i] = max(out[0, i], v)
+            out[1, i] += v * v
+            out[2, i] += v
+        out[1, i] = np.sqrt(out[1, i])
+    return out
+
+
+@njit(cache=True)
+def distances(snapshots, w):
+    """For each row s of `snapshots`: the l1, l2 and max norms of w - s."""
+    out = np.zeros((3, snapshots.shape[0]))
+    for s in range(snapshots.shape[0]):
+        for j in range(len(w)):
+            d = abs(w[j] - snapshots[s, j])
+            out[0, s] += d
+            out[1, s] += d * d
+            out[2, s] = max(out[2, s], d)
+        out[1, s] = np.sqrt(out[1, s])
+    return out
+
+
+@njit(cache=True)
+def stale_rows(scores, masses, snapshot_of, distances, intercept_moves, evicted, x_norms, rounding):
+    """Indices of the rows whose class may differ from the sign of their stored score:
+    those of an evicted snapshot, and those whose score may have crossed 0 since their
+    snapshot (see sim/evaluation.py), with `rounding` relative slack on every term."""
+    out = np.empty(len(scores), np.int64)
+    n = 0
+    for i in range(len(scores)):
+        s = snapshot_of[i]
+        if evicted[s]:
+            out[n] = i
+            n += 1
+            continue
+        moved = min(
+            distances[0, s] * x_norms[0, i],
+            distances[1, s] * x_norms[1, i],
+            distances[2, s] * x_norms[2, i],
+        )
+        moved = (moved + intercept_moves[s]) * (1.0 + rounding)
+        # Both scores' rounding, within `rounding` of each mass (the new one at most `moved`
+        # larger than the old).
+        if abs(scores[i]) <= moved + rounding * (2.0 * masses[i] + moved):
+            out[n] = i
+            n += 1
+    return out[:n]

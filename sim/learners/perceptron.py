@@ -78,7 +78,6 @@ class Perceptron(Learner):
         self.learning_rate = self.params.learning_rate
         self.weights = np.zeros(self.n_features)
         self.bias = 0  # a Python int: exact, and added to the float score without an array
-        self.drift = 0.0
 
     def _predict(self, x: Row) -> int:
         return 1 if kernels.dot(self.weights, *x) + self.bias > 0 else 0
@@ -93,15 +92,12 @@ class Perceptron(Learner):
         step = self.learning_rate if y == 1 else -self.learning_rate
         # step has the sign of s = +1/-1, so this is the mistake test s * score <= 0.
         if step * (kernels.dot(self.weights, *x) + self.bias) <= 0:
-            self.drift += kernels.add_scaled(self.weights, *x, float(step))
+            kernels.add_scaled(self.weights, *x, float(step))
             if self.params.update_intercept:
                 self.bias += step
-                self.drift += abs(step)
 
-    def scores_and_masses(self, X: Features) -> tuple[np.ndarray, np.ndarray]:
-        return kernels.linear_scores_and_masses(
-            self.weights, float(self.bias), X.indptr, X.indices, X.values, X.rows
-        )
+    def coefficients(self) -> tuple[np.ndarray, float]:
+        return self.weights, float(self.bias)
 
     def _fit(self, X: Features, y: np.ndarray, rng: np.random.Generator | None) -> None:
         if self.params.pretrain == "on_chain":

@@ -62,7 +62,6 @@ class SGDPerceptron(Learner):
         """scikit-learn's `t_`: one more than the samples seen."""
         self.n_iter = 0
         """Epochs the last `fit` ran (scikit-learn's `n_iter_`)."""
-        self.drift = 0.0
         alpha = self.params.alpha
         self._t0 = 1.0 / (math.sqrt(1.0 / math.sqrt(alpha)) * alpha)
 
@@ -77,15 +76,12 @@ class SGDPerceptron(Learner):
 
     def _update(self, x: Row, y: int) -> None:
         sign = 1.0 if y == 1 else -1.0
-        self.intercept, self.t, _, moved = kernels.sgd_step(
+        self.intercept, self.t, _ = kernels.sgd_step(
             self.weights, self.intercept, self.t, self.params.alpha, self._t0, *x, sign
         )
-        self.drift += moved
 
-    def scores_and_masses(self, X: Features) -> tuple[np.ndarray, np.ndarray]:
-        return kernels.linear_scores_and_masses(
-            self.weights, self.intercept, X.indptr, X.indices, X.values, X.rows
-        )
+    def coefficients(self) -> tuple[np.ndarray, float]:
+        return self.weights, self.intercept
 
     def _fit(self, X: Features, y: np.ndarray, rng: np.random.Generator | None) -> None:
         """scikit-learn's `fit`: start from zero, run epochs until the mean loss has not
