@@ -49,7 +49,7 @@ class BountyProvider(Account):
         """Each portion's rows, labels and the secret salt of its hash."""
 
     def start(self) -> None:
-        self.model.schedule_event(self.act, at=self.model.time, priority=Priority.HIGH)
+        self.schedule_act(at=self.model.time, priority=Priority.HIGH)
 
     def act(self) -> None:
         now = self.model.time
@@ -59,7 +59,7 @@ class BountyProvider(Account):
             self.settle_market()
         if self.market.phase == "participation":
             at = min(now + self.next_wait(), self.market.end_by_length())
-            self.model.schedule_event(self.act, at=at, priority=Priority.HIGH)
+            self.schedule_act(at=at, priority=Priority.HIGH)
 
     def open_market(self) -> None:
         """Cut the test set into salted portions, commit, pay the bounty, reveal the drawn one."""

@@ -44,12 +44,13 @@ def linear_scores_and_masses(w, bias, indptr, indices, values, rows):
     scores = np.empty(len(rows))
     masses = np.empty(len(rows))
     for i in range(len(rows)):
-        start, end = indptr[rows[i]], indptr[rows[i] + 1]
-        scores[i] = dot(w, indices[start:end], values[start:end]) + bias
-        mass = abs(bias)
-        for k in range(start, end):
-            mass += abs(w[indices[k]] * values[k])
-        masses[i] = mass
+        score = mass = 0.0
+        for k in range(indptr[rows[i]], indptr[rows[i] + 1]):
+            term = w[indices[k]] * values[k]
+            score += term  # `dot`'s sum, term by term
+            mass += abs(term)
+        scores[i] = score + bias
+        masses[i] = mass + abs(bias)
     return scores, masses
 
 
