@@ -8,7 +8,6 @@ A contributor kind differs only in its hooks: what it submits (`next_submission`
 
 import heapq
 from collections.abc import Callable
-from contextlib import suppress
 from typing import TYPE_CHECKING, ClassVar
 
 import mesa
@@ -86,8 +85,10 @@ class Account(mesa.Agent):
 
     def _try(self, call, *args) -> None:
         """Send a call that may revert (the rules are the contract's to enforce)."""
-        with suppress(Rejected):
+        try:
             call(self.name, *args)
+        except Rejected:  # reverted, having changed nothing: the agent goes on
+            return
 
 
 class Contributor(Account):
