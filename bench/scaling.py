@@ -16,8 +16,10 @@ One row per size, printed as it finishes:
 - eval %: the share of that loop spent measuring test accuracy (every simulated day on
   the test set, skipping rows whose class cannot have changed: sim/evaluation.py; what
   is left still grows with the test set and with the run's length).
-- whole s: wall time of the child, start to exit: interpreter, imports, data (built as
-  `decai run` builds it), model, loop, full-data baseline, results and plots.
+- whole s: wall time of the child, start to exit: interpreter, imports, a 400-sample
+  warm-up run that loads numba's compiled kernels (so that the loop figures are the
+  loop's own), data (built as `decai run` builds it), model, loop, full-data baseline,
+  results and plots.
 - peak RSS MiB: the child's ru_maxrss.
 
 The last line is `cost_growth_2k_to_1m: X`, loop seconds per contribution at 1,000,000
@@ -149,12 +151,24 @@ def measure(samples: int, features: int, timeout: float, max_bytes: float) -> di
         return {**json.loads(result.read_text()), "whole_seconds": whole}
 
 
+def warm_up() -> None:
+    """Run the config at 400 samples first: numba loads each compiled kernel on its first
+    call (about a second in all, once per process), which would otherwise fall inside the
+    first loop timed and make small sizes look slower per contribution than they are."""
+    from sim.config import Experiment
+    from sim.simulation import build_model, make_split
+
+    config = Experiment.from_file(CONFIG, ["data.n_samples=400"]).points[0][1]
+    build_model(config, make_split(config, 0), 0).run()
+
+
 def child(result: str, argv: list[str]) -> int:
     """`decai run argv` in this process, timing `model.run()`; figures go to `result`."""
     from sim import cli
     from sim.mechanism import DAY
     from sim.model import DecaiModel
 
+    warm_up()
     figures = {"eval_seconds": 0.0}
     run, test_accuracy = DecaiModel.run, DecaiModel.test_accuracy
 
