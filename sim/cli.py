@@ -20,6 +20,7 @@ from sim.runner import (
     Interrupted,
     RunsFailed,
     check_data,
+    freeze_startup_objects,
     make_executor,
     missing_runs,
     open_unfinished,
@@ -39,6 +40,7 @@ USER_ERRORS = (ConfigError, DatasetError, ResultsError, ExecutorError, UsageErro
 
 
 def main(argv: list[str] | None = None) -> int:
+    freeze_startup_objects()
     args = _parser().parse_args(argv)
     try:
         return args.command(args)

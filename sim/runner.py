@@ -8,6 +8,7 @@ seeds depend only on (seed, replicate) and the final tables are assembled in (po
 replicate) order, so all give the same results.
 """
 
+import gc
 import multiprocessing
 import os
 import platform
@@ -199,10 +200,19 @@ def limit_threads() -> None:
     threadpool_limits(1)
 
 
+def freeze_startup_objects() -> None:
+    """Leave the objects made so far, mostly the imported modules' (Mesa, pandas,
+    matplotlib, numba), out of the garbage collector's full passes, which would otherwise
+    walk them all a few times a run (0.1 s each, 0.8 s of the paper config's 9.5). Call it
+    before any run's objects exist: a frozen cycle is never collected."""
+    gc.freeze()
+
+
 def start_worker() -> None:
     """Set up a pool worker: one thread for BLAS, and exit as soon as the sweep's process is
     gone (killed with SIGKILL, it cannot stop its pool: the workers would idle forever)."""
     limit_threads()
+    freeze_startup_objects()
     sweep = multiprocessing.parent_process()
     if sweep is not None:
         threading.Thread(target=lambda: (sweep.join(), os._exit(1)), daemon=True).start()
