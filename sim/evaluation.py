@@ -56,8 +56,8 @@ class HiddenTestSet:
         """Score every row against snapshot 0."""
         self._snapshots = np.zeros((SNAPSHOTS, len(w)))
         self._intercepts = np.zeros(SNAPSHOTS)
-        self._taken = np.full(SNAPSHOTS, -1)  # when each snapshot was taken; -1: free
-        self._evaluations = 0
+        self._taken = np.full(SNAPSHOTS, -1)  # the order snapshots were taken in; -1: free
+        self._snapshots_taken = 0
         self._snapshot_of = np.zeros(len(self.y), dtype=np.int64)
         self._scores, self._masses = self._learner.scores_and_masses(self.X)
         self.rows_scored += len(self.y)
@@ -65,8 +65,8 @@ class HiddenTestSet:
 
     def _take(self, slot: int, w: np.ndarray, b: float) -> None:
         self._snapshots[slot], self._intercepts[slot] = w, b
-        self._taken[slot] = self._evaluations
-        self._evaluations += 1
+        self._taken[slot] = self._snapshots_taken
+        self._snapshots_taken += 1
 
     def _rescore(self, w: np.ndarray, b: float) -> None:
         """Score again the rows whose class may have changed since their snapshot."""
