@@ -55,7 +55,7 @@ from sim.results import (
     write_manifest,
     write_part,
 )
-from sim.shared_data import SharedData, shared_datasets
+from sim.shared_data import SharedData, data_key, shared_datasets
 from sim.simulation import load_data, make_split, simulate
 
 PACKAGES = ("decai-sim", "mesa", "numpy", "pandas", "scikit-learn", "pydantic", "pyarrow")
@@ -107,7 +107,7 @@ def check_data(experiment: Experiment) -> None:
     loaded = split = None
     for overrides, config in experiment.points:
         where = f" (sweep point {overrides})" if overrides else ""
-        data = (config.data.model_dump_json(), config.experiment.seed)
+        data = data_key(config)
         if data != loaded:
             loaded = data
             try:

@@ -37,8 +37,8 @@ class Learner:
     """Base class: the shared interface, input validation and gas estimate.
 
     Subclasses set `kind`, `binary_only`, `gas_costs` and (if they have parameters)
-    `Params`, and implement `_predict`, `_predict_many`, `_update`, `_fit` and `state` on
-    Rows and Features.
+    `Params`, and implement `_predict`, `_update`, `_fit` and `state` on Rows and Features,
+    and `_predict_many`, or `coefficients` if they are linear.
     """
 
     kind: ClassVar[str]
@@ -173,7 +173,10 @@ class Learner:
         raise NotImplementedError
 
     def _predict_many(self, X: Features) -> np.ndarray:
-        raise NotImplementedError
+        """Linear learners: class 1 where the score w·x + b is > 0; others override it."""
+        w, b = self.coefficients()
+        scores = kernels.linear_scores(w, b, X.indptr, X.indices, X.values, X.rows)
+        return (scores > 0).astype(np.int64)
 
     def _n_touched(self, x: Row) -> int:
         return len(x[0])

@@ -82,12 +82,6 @@ class Perceptron(Learner):
     def _predict(self, x: Row) -> int:
         return 1 if kernels.dot(self.weights, *x) + self.bias > 0 else 0
 
-    def _predict_many(self, X: Features) -> np.ndarray:
-        scores = kernels.linear_scores(
-            self.weights, float(self.bias), X.indptr, X.indices, X.values, X.rows
-        )
-        return (scores > 0).astype(np.int64)
-
     def _update(self, x: Row, y: int) -> None:
         step = self.learning_rate if y == 1 else -self.learning_rate
         # step has the sign of s = +1/-1, so this is the mistake test s * score <= 0.

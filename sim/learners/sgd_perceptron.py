@@ -68,12 +68,6 @@ class SGDPerceptron(Learner):
     def _predict(self, x: Row) -> int:
         return 1 if kernels.dot(self.weights, *x) + self.intercept > 0 else 0
 
-    def _predict_many(self, X: Features) -> np.ndarray:
-        scores = kernels.linear_scores(
-            self.weights, self.intercept, X.indptr, X.indices, X.values, X.rows
-        )
-        return (scores > 0).astype(np.int64)
-
     def _update(self, x: Row, y: int) -> None:
         sign = 1.0 if y == 1 else -1.0
         self.intercept, self.t, _ = kernels.sgd_step(
