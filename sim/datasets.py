@@ -677,7 +677,7 @@ def _finish(name: str, X, labels: np.ndarray) -> Dataset:
     features = Features.from_array(X)
     y = np.require(y.reshape(-1), np.int64, ["C_CONTIGUOUS", "OWNDATA"])
     y.flags.writeable = False
-    binary = bool(np.all(features.values == 1))  # zeros are not stored
+    binary = bool(np.all((features.values == 1) | (features.values == 0)))
     return Dataset(name=name, X=features, y=y, n_classes=len(classes), binary=binary)
 
 

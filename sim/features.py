@@ -1,13 +1,16 @@
 """Feature rows as the contract stores them: sparse, integer, read-only and shared.
 
-A dataset's features are one CSR matrix (int32 column indices, values in the smallest
-integer type that holds them) built once. Every other set of rows is a view into it:
-`features[rows]` keeps the shared arrays and composes the row ids, so a replicate's split
-copies no feature values. A row is a `Row`: the ascending columns of its nonzero values,
-and those values. Learners compute on rows directly, never on a dense copy.
+A dataset's features are one matrix, built once, with its values in the smallest integer
+type that holds them, laid out whichever way is smaller: CSR (int32 column indices) when
+most values are zero, dense (row-major, every value stored) otherwise. Every other set of
+rows is a view into it: `features[rows]` keeps the shared arrays and composes the row ids,
+so a replicate's split copies no feature values. A row is a `Row`: the ascending columns
+of its nonzero values, and those values. Learners compute on rows directly, never on a
+float copy.
 
 A bag of words is about 10% ones: as CSR it takes 5 bytes per nonzero value, about 0.5
-bytes per cell, where dense float64 took 8.
+bytes per cell, where dense float64 took 8. A table of standardized measurements is
+nearly all nonzero: dense int16 takes 2 bytes per cell, where CSR would take 6.
 """
 
 from __future__ import annotations
@@ -37,11 +40,13 @@ def compact(values: np.ndarray) -> np.ndarray:
 
 
 class Features:
-    """Read-only CSR rows: `indptr`, `indices` and `values` of a matrix, and `rows`, the ids
-    of the rows this view holds, in order.
+    """Read-only rows: `indptr`, `indices` and `values` of a CSR matrix, and `rows`, the ids
+    of the rows this view holds, in order. A dense matrix has `indices` None: row r's
+    values are all n_features of them, `values[indptr[r]:indptr[r + 1]]`, zeros included.
 
-    `len(features)` is the number of rows in the view; `features[i]` is a `Row`;
-    `features[a:b]`, `features[ids]` are views. The arrays are never written.
+    `len(features)` is the number of rows in the view; `features[i]` is a `Row` (nonzeros
+    only, whichever the layout); `features[a:b]`, `features[ids]` are views. The arrays are
+    never written.
     """
 
     __slots__ = ("indptr", "indices", "values", "n_features", "rows")
@@ -60,7 +65,29 @@ class Features:
         self.n_features = n_features
         self.rows = np.arange(len(indptr) - 1) if rows is None else rows
         for array in (self.indptr, self.indices, self.values, self.rows):
-            array.flags.writeable = False
+            if array is not None:
+                array.flags.writeable = False
+
+    @classmethod
+    def _smallest(cls, csr: sparse.csr_array, values: np.ndarray) -> Features:
+        """The canonical CSR matrix `csr` with its values packed as `values`, laid out as
+        CSR or dense, whichever takes fewer bytes."""
+        n_rows, n_features = csr.shape
+        if n_rows * n_features * values.itemsize >= len(values) * (values.itemsize + 4):
+            return cls(
+                np.asarray(csr.indptr, dtype=np.int64),
+                np.asarray(csr.indices, dtype=np.int32),
+                values,
+                int(n_features),
+            )
+        dense = sparse.csr_array((values, csr.indices, csr.indptr), shape=csr.shape).toarray()
+        indptr = np.arange(n_rows + 1, dtype=np.int64) * n_features
+        return cls(indptr, None, dense.reshape(-1), int(n_features))
+
+    @property
+    def dense(self) -> bool:
+        """Whether every value is stored, zeros included (no `indices`)."""
+        return self.indices is None
 
     @classmethod
     def from_array(cls, X) -> Features:
@@ -77,12 +104,7 @@ class Features:
         csr = sparse.csr_array(X, copy=sparse.issparse(X))  # never change the caller's matrix
         csr.sum_duplicates()  # canonical: one entry per cell, columns ascending
         csr.eliminate_zeros()
-        return cls(
-            np.asarray(csr.indptr, dtype=np.int64),
-            np.asarray(csr.indices, dtype=np.int32),
-            compact(csr.data),
-            int(csr.shape[1]),
-        )
+        return cls._smallest(csr, compact(csr.data))
 
     @classmethod
     def from_blocks(cls, blocks, n_features: int) -> Features:
@@ -95,7 +117,11 @@ class Features:
             indices.append(columns.astype(np.int32))
             values.append(compact(block[rows, columns]))
         indptr = np.concatenate([[0], np.cumsum(np.concatenate(lengths))]).astype(np.int64)
-        return cls(indptr, np.concatenate(indices), np.concatenate(values), n_features)
+        csr = sparse.csr_array(
+            (np.concatenate(values), np.concatenate(indices), indptr),
+            shape=(len(indptr) - 1, n_features),
+        )
+        return cls._smallest(csr, csr.data)
 
     @classmethod
     def stack(cls, parts: list[Features]) -> Features:
@@ -117,6 +143,9 @@ class Features:
         if isinstance(key, (int, np.integer)):  # a tuple: faster than a union, on the hot path
             row = self.rows[key]
             start, end = self.indptr[row], self.indptr[row + 1]
+            if self.indices is None:
+                columns = np.flatnonzero(self.values[start:end]).astype(np.int32)
+                return columns, self.values[start + columns]
             return self.indices[start:end], self.values[start:end]
         return Features(self.indptr, self.indices, self.values, self.n_features, self.rows[key])
 
@@ -130,6 +159,8 @@ class Features:
 
     def to_csr(self) -> sparse.csr_array:
         """The rows of this view as a scipy CSR array (a copy)."""
+        if self.indices is None:
+            return sparse.csr_array(self.values.reshape(-1, self.n_features)[self.rows])
         whole = sparse.csr_array(
             (self.values, self.indices, self.indptr), shape=(len(self.indptr) - 1, self.n_features)
         )

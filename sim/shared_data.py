@@ -52,6 +52,9 @@ class SharedData:
         index = json.loads((self.folder / f"{key}.json").read_text())
         arrays = {}
         for name in _ARRAYS:
+            if name not in index:  # a dense matrix has no indices
+                arrays[name] = None
+                continue
             dtype, length = np.dtype(index[name][0]), index[name][1]
             path = self.folder / f"{key}.{name}"
             # np.asarray: a plain ndarray view of the map, as the compiled loops take.
@@ -70,6 +73,7 @@ def publish(folder: Path, key: str, data: Dataset) -> None:
     """Write the dataset's arrays into `folder` under its key."""
     X = data.X
     arrays = {"indptr": X.indptr, "indices": X.indices, "values": X.values, "y": data.y}
+    arrays = {name: array for name, array in arrays.items() if array is not None}
     for name, array in arrays.items():
         array.tofile(folder / f"{key}.{name}")
     index = {name: [array.dtype.str, len(array)] for name, array in arrays.items()}

@@ -1,8 +1,12 @@
 """Small configs and models shared by the tests."""
 
+import numpy as np
+from scipy import sparse
+
 import sim.runner
 from sim.config import validate
 from sim.contract import CollaborativeTrainer
+from sim.features import Features, compact
 from sim.ledger import Ledger
 from sim.simulation import build_model, make_split, simulate
 
@@ -108,3 +112,18 @@ def one_error_line(capsys) -> str:
     lines = captured.err.splitlines()
     assert len(lines) == 1 and lines[0].startswith("decai: error: "), captured.err
     return lines[0]
+
+
+def dense_layout(X) -> Features:
+    """The 2-D array X as Features in the dense layout (every value stored, zeros
+    included), whatever its density: `Features.from_array` picks the smaller layout."""
+    X = np.asarray(X)
+    indptr = np.arange(len(X) + 1, dtype=np.int64) * X.shape[1]
+    return Features(indptr, None, compact(X).reshape(-1), X.shape[1])
+
+
+def csr_layout(X) -> Features:
+    """The 2-D array X as Features in the CSR layout (nonzeros only), whatever its density."""
+    csr = sparse.csr_array(np.asarray(X))
+    indptr, indices = csr.indptr.astype(np.int64), csr.indices.astype(np.int32)
+    return Features(indptr, indices, compact(csr.data), csr.shape[1])

@@ -5,17 +5,39 @@ import pytest
 from scipy import sparse
 
 from sim.features import Features, compact
+from tests.scenarios import csr_layout, dense_layout
 
 DENSE = np.array([[0, 2, 0, -1], [0, 0, 0, 0], [5, 0, 0, 3], [1, 1, 1, 1]], dtype=np.float64)
+SPARSE = np.zeros((4, 12))
+SPARSE[[0, 0, 2, 2, 3], [1, 3, 0, 11, 5]] = [2, -1, 5, 3, 1]
+LAYOUTS = {  # the same matrices in both layouts, whichever from_array would pick
+    "csr": csr_layout,
+    "dense": dense_layout,
+}
 
 
-def test_round_trip_keeps_every_value_and_stores_only_nonzeros():
-    X = Features.from_array(DENSE)
-    assert X.shape == (4, 4) and len(X.values) == np.count_nonzero(DENSE)
-    np.testing.assert_array_equal(X.toarray(), DENSE)
-    indices, values = X[2]
-    assert indices.tolist() == [0, 3] and values.tolist() == [5, 3]
+def test_the_layout_is_the_smaller_one():
+    sparse_rows = Features.from_array(SPARSE)  # 5 of 48 values: 25 bytes as CSR, 48 dense
+    assert not sparse_rows.dense and len(sparse_rows.values) == np.count_nonzero(SPARSE)
+    assert sparse_rows.indices.dtype == np.int32
+    dense_rows = Features.from_array(DENSE)  # 8 of 16 values: 40 bytes as CSR, 16 dense
+    assert dense_rows.dense and dense_rows.indices is None
+    assert dense_rows.values.dtype == np.int8 and len(dense_rows.values) == DENSE.size
+    assert Features.from_blocks([DENSE[:3], DENSE[3:]], 4).dense
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("matrix", [DENSE, SPARSE], ids=["dense", "sparse"])
+def test_round_trip_keeps_every_value_and_rows_hold_only_nonzeros(layout, matrix):
+    X = LAYOUTS[layout](matrix)
+    assert X.shape == matrix.shape
+    np.testing.assert_array_equal(X.toarray(), matrix)
+    for i in range(len(matrix)):
+        indices, values = X[i]
+        assert indices.tolist() == np.flatnonzero(matrix[i]).tolist()
+        assert values.tolist() == matrix[i][indices].tolist()
     assert X[1][0].size == 0  # an empty row
+    assert Features.from_array(matrix) == X
 
 
 @pytest.mark.parametrize(
@@ -37,8 +59,9 @@ def test_values_take_the_smallest_type_that_holds_them_exactly(values, kind):
     np.testing.assert_array_equal(packed.astype(np.float64), values)
 
 
-def test_views_share_the_matrix_and_compose_row_ids():
-    X = Features.from_array(DENSE)
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_views_share_the_matrix_and_compose_row_ids(layout):
+    X = LAYOUTS[layout](DENSE)
     view = X[[3, 0, 2]][1:]  # rows 0 and 2 of the original
     assert view.values is X.values and view.indices is X.indices
     np.testing.assert_array_equal(view.toarray(), DENSE[[0, 2]])
@@ -52,9 +75,12 @@ def test_stacking_separate_matrices_copies_them_into_one():
     np.testing.assert_array_equal(Features.stack([b, a]).toarray(), DENSE[[2, 3, 0, 1]])
 
 
-def test_every_array_is_read_only():
-    X = Features.from_array(DENSE)[1:]
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+def test_every_array_is_read_only(layout):
+    X = LAYOUTS[layout](DENSE)[1:]
     for array in (X.indptr, X.indices, X.values, X.rows):
+        if array is None:  # the dense layout has no indices
+            continue
         with pytest.raises(ValueError, match="read-only"):
             array[0] = 1
 

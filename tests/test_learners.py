@@ -12,7 +12,6 @@ from sklearn.linear_model import SGDClassifier
 from sklearn.naive_bayes import BernoulliNB
 from sklearn.neighbors import NearestCentroid as SkNearestCentroid
 
-from sim.features import Features
 from sim.learners import (
     LEARNERS,
     NaiveBayes,
@@ -21,6 +20,7 @@ from sim.learners import (
     SGDPerceptron,
     make_learner,
 )
+from tests.scenarios import csr_layout, dense_layout
 
 
 def integer_standardized(X, scale=10):
@@ -383,8 +383,9 @@ def test_every_form_of_the_data_gives_the_same_model_and_predictions(kind):
     fitting, predicting and updating on any of them gives identical states."""
     X, y = random_binary()
     counts = X * np.random.default_rng(1).integers(1, 4, size=X.shape)  # not only 0/1
-    whole = Features.from_array(counts)
+    whole, dense = csr_layout(counts), dense_layout(counts)  # nonzeros only; every value
     forms = [counts[:300], sparse.csr_array(counts[:300]), whole[:300], whole[np.arange(300)]]
+    forms += [dense[:300]]
     models = [
         LEARNERS[kind](X.shape[1], 2).fit(f, y[:300], np.random.default_rng(0)) for f in forms
     ]
@@ -397,7 +398,9 @@ def test_every_form_of_the_data_gives_the_same_model_and_predictions(kind):
     expected = models[0].predict_many(counts[302:])
     for model in models:
         np.testing.assert_array_equal(model.predict_many(whole[302:]), expected)
+        np.testing.assert_array_equal(model.predict_many(dense[302:]), expected)
         assert [model.predict(whole[i]) for i in range(302, len(y))] == expected.tolist()
+        assert [model.predict(dense[i]) for i in range(302, len(y))] == expected.tolist()
 
 
 def test_copy_is_independent(trained):

@@ -191,15 +191,14 @@ class Learner:
         if X.n_features != self.n_features:
             raise ValueError(f"X has {X.n_features} features, the model expects {self.n_features}")
         if integer and X.values.dtype.kind == "f":
-            values = X.values
-            bad = ~np.isfinite(values) | (np.round(values) != values)
-            for i, row in enumerate(X.rows):  # reached only for data that is not integer
-                start, end = X.indptr[row], X.indptr[row + 1]
-                if bad[start:end].any():
-                    k = start + int(np.argmax(bad[start:end]))
+            for i in range(len(X)):  # reached only for data that is not integer
+                columns, values = X[i]
+                bad = ~np.isfinite(values) | (np.round(values) != values)
+                if bad.any():
+                    k = int(np.argmax(bad))
                     raise ValueError(
                         f"X must hold finite integer values (binary, counts or fixed-point); "
-                        f"X[{i}, {X.indices[k]}] = {float(values[k])}"
+                        f"X[{i}, {columns[k]}] = {float(values[k])}"
                     )
         return X
 

@@ -18,6 +18,11 @@ changing a bit of any result (bench/kernels.py times them and hashes what they r
   rows they read next (`_prefetch_row`), a hint that changes no result.
 - A row's sum waits on each addition in turn, so scoring many rows sums two rows side by
   side: each sum is still the same additions in the same order.
+
+The loops over many rows also take a dense matrix (`indices` None, see Features): the
+column of position k is then k minus the row's start (`_column`), and numba compiles that
+case apart, with the test on None removed. The zeros a dense row stores add ±0.0 terms,
+which leave every sum, every weight and every count as they are without them.
 """
 
 import numpy as np
@@ -54,13 +59,23 @@ def _prefetch(typingctx, array, index):
 
 
 @njit(cache=True)
+def _column(indices, k, start):
+    """The column of position k, in a row whose positions begin at `start`: indices[k], or,
+    for a dense matrix (indices None), k - start. Unsigned when k and start are."""
+    if indices is None:
+        return k - start
+    return np.uint64(indices[k])
+
+
+@njit(cache=True)
 def _prefetch_row(indptr, indices, values, row):
     """Prefetch every cache line of a row's indices and values."""
     start, end = indptr[row], indptr[row + 1]
     if start < end:
-        for k in range(start, end, CACHE_LINE // indices.itemsize):
-            _prefetch(indices, k)
-        _prefetch(indices, end - 1)  # a row need not start on a line: its last one too
+        if indices is not None:
+            for k in range(start, end, CACHE_LINE // indices.itemsize):
+                _prefetch(indices, k)
+            _prefetch(indices, end - 1)  # a row need not start on a line: its last one too
         for k in range(start, end, CACHE_LINE // values.itemsize):
             _prefetch(values, k)
         _prefetch(values, end - 1)
@@ -77,7 +92,7 @@ def _dot(w, indices, values, start, end):
     """w · x for the row x at positions start..end (unsigned) of (indices, values)."""
     total = 0.0
     for k in range(start, end):
-        total += w[np.uint64(indices[k])] * values[k]
+        total += w[_column(indices, k, start)] * values[k]
     return total
 
 
@@ -85,7 +100,7 @@ def _dot(w, indices, values, start, end):
 def _add_scaled(w, indices, values, start, end, scale):
     """w += x * scale for the row x at positions start..end (unsigned) of (indices, values)."""
     for k in range(start, end):
-        w[np.uint64(indices[k])] += values[k] * scale
+        w[_column(indices, k, start)] += values[k] * scale
 
 
 @njit(cache=True)
@@ -111,11 +126,12 @@ def linear_scores(w, bias, indptr, indices, values, rows):
 
 
 @njit(cache=True)
-def _score_and_mass(w, indices, values, start, end, score, mass):
-    """`score` and `mass` carried on over the terms w_j x_j of the row at positions
-    start..end (unsigned): score + each term, mass + each |term|."""
+def _score_and_mass(w, indices, values, row_start, start, end, score, mass):
+    """`score` and `mass` carried on over the terms w_j x_j at positions start..end
+    (unsigned) of the row that begins at `row_start`: score + each term, mass + each
+    |term|."""
     for k in range(start, end):
-        term = w[np.uint64(indices[k])] * values[k]
+        term = w[_column(indices, k, row_start)] * values[k]
         score += term
         mass += abs(term)
     return score, mass
@@ -141,33 +157,40 @@ def linear_scores_and_masses(w, bias, indptr, indices, values, rows):
         common = min(a_end - a, b_end - b)
         score_a = mass_a = score_b = mass_b = 0.0
         for k in range(common):
-            term_a = w[np.uint64(indices[a + k])] * values[a + k]
-            term_b = w[np.uint64(indices[b + k])] * values[b + k]
+            term_a = w[_column(indices, a + k, a)] * values[a + k]
+            term_b = w[_column(indices, b + k, b)] * values[b + k]
             score_a += term_a
             mass_a += abs(term_a)
             score_b += term_b
             mass_b += abs(term_b)
-        score_a, mass_a = _score_and_mass(w, indices, values, a + common, a_end, score_a, mass_a)
-        score_b, mass_b = _score_and_mass(w, indices, values, b + common, b_end, score_b, mass_b)
+        score_a, mass_a = _score_and_mass(w, indices, values, a, a + common, a_end, score_a, mass_a)
+        score_b, mass_b = _score_and_mass(w, indices, values, b, b + common, b_end, score_b, mass_b)
         scores[i], masses[i] = score_a + bias, mass_a + abs(bias)
         scores[j], masses[j] = score_b + bias, mass_b + abs(bias)
     return scores, masses
 
 
 @njit(cache=True)
-def class_dots(W, indices, values, positive_only):
-    """W @ x for one row x: one dot per class (row of W). With `positive_only`, x is
-    binarized first (value > 0 counts as 1, anything else as 0)."""
-    out = np.zeros(W.shape[0])
+def _class_dots(W, indices, values, start, end, positive_only, out):
+    """out = W @ x for the row x at positions start..end (unsigned) of (indices, values):
+    one dot per class (row of W). With `positive_only`, x is binarized first (value > 0
+    counts as 1, anything else as 0)."""
     for c in range(W.shape[0]):
         total = 0.0
-        for k in range(len(indices)):
+        for k in range(start, end):
             if positive_only:
                 if values[k] > 0:
-                    total += W[c, indices[k]]
+                    total += W[c, _column(indices, k, start)]
             else:
-                total += W[c, indices[k]] * values[k]
+                total += W[c, _column(indices, k, start)] * values[k]
         out[c] = total
+
+
+@njit(cache=True)
+def class_dots(W, indices, values, positive_only):
+    """`_class_dots` for one row x given by its nonzero (indices, values)."""
+    out = np.zeros(W.shape[0])
+    _class_dots(W, indices, values, np.uint64(0), np.uint64(len(indices)), positive_only, out)
     return out
 
 
@@ -176,8 +199,8 @@ def class_dots_many(W, indptr, indices, values, rows, positive_only):
     """`class_dots` for each row id in `rows`: shape (len(rows), n_classes)."""
     out = np.empty((len(rows), W.shape[0]))
     for i in range(len(rows)):
-        start, end = indptr[rows[i]], indptr[rows[i] + 1]
-        out[i] = class_dots(W, indices[start:end], values[start:end], positive_only)
+        start, end = _span(indptr, rows[i])
+        _class_dots(W, indices, values, start, end, positive_only, out[i])
     return out
 
 
@@ -189,12 +212,13 @@ def class_sums(indptr, indices, values, rows, y, n_classes, n_features, positive
     for i in range(len(rows)):
         r = rows[i]
         c = y[i]
-        for k in range(indptr[r], indptr[r + 1]):
+        start, end = _span(indptr, r)
+        for k in range(start, end):
             if positive_only:
                 if values[k] > 0:
-                    out[c, indices[k]] += 1.0
+                    out[c, _column(indices, k, start)] += 1.0
             else:
-                out[c, indices[k]] += values[k]
+                out[c, _column(indices, k, start)] += values[k]
     return out
 
 
