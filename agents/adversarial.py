@@ -32,6 +32,8 @@ class AdversarialParams(Params):
 @register_behaviour
 class Adversarial(Contributor):
     kind = "adversarial"
+    colour = "tab:red"
+    order = 2
     description = "attacks the model with wrong labels, spending its own budget"
     strategies = {
         "label_flip": "submits a wrong label drawn at random",
@@ -51,6 +53,10 @@ class Adversarial(Contributor):
             target, flip_to = self.params.target_class, self.params.flip_to
             self.target_class = target
             self.flip_to = (target + 1) % model.n_classes if flip_to is None else flip_to
+
+    @classmethod
+    def watched_classes(cls, group) -> set[int]:
+        return {group.target_class} if group.strategy == "targeted" else set()
 
     @classmethod
     def check_classes(cls, group, n_classes: int) -> None:

@@ -30,7 +30,13 @@ class Account(mesa.Agent):
     Params: ClassVar[type[Params]] = Params
     """The kind's own config keys."""
     internal: ClassVar[bool] = False
-    """Added by its mechanism (`Mechanism.operator`), never by a config's agent groups."""
+    """Added by its mechanism (`Mechanism.operator`), never by a config's agent groups;
+    an internal kind gets no columns in summary.csv."""
+    colour: ClassVar[str] = "gray"
+    """The colour of the kind's lines and boxes in plots (a matplotlib colour)."""
+    order: ClassVar[int] = 100
+    """Where the kind's columns in summary.csv and its plot legend entries come among
+    kinds (lower first; ties by name)."""
 
     def __init__(self, model, name: str, group: "AgentGroup"):
         super().__init__(model)
@@ -51,6 +57,11 @@ class Account(mesa.Agent):
     @classmethod
     def check_params(cls, strategy: str | None, params: Params) -> None:
         """Checks that need the strategy too; raise `KeyedError(key, message)`."""
+
+    @classmethod
+    def watched_classes(cls, group: "AgentGroup") -> set[int]:
+        """Classes the group aims at, whose own test accuracy the run samples too."""
+        return set()
 
     @classmethod
     def check_classes(cls, group: "AgentGroup", n_classes: int) -> None:

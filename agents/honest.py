@@ -19,6 +19,8 @@ class HonestParams(Params):
 @register_behaviour
 class Honest(Contributor):
     kind = "honest"
+    colour = "tab:green"
+    order = 0
     description = "labels correctly but for mistake_rate; reclaims deposits; reports bad data"
     Params = HonestParams
     reports_bad_data = True

@@ -27,6 +27,8 @@ class LazyParams(Params):
 @register_behaviour
 class Lazy(Contributor):
     kind = "lazy"
+    colour = "tab:orange"
+    order = 1
     description = "least effort: copies the model, guesses or resubmits; claims late or never"
     strategies = {
         "copy_model": "labels the next sample with the model's own prediction",

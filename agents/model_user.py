@@ -24,6 +24,8 @@ class ModelUserParams(Params):
 @register_behaviour
 class ModelUser(Account):
     kind = "model_user"
+    colour = "tab:blue"
+    order = 3
     description = (
         "uses the model more often the better it is, paying pay_to_call per prediction "
         "where the mechanism takes fees; never adds"

@@ -35,7 +35,7 @@ import numpy as np  # noqa: E402
 
 from sim.config import Experiment  # noqa: E402
 from sim.features import Features  # noqa: E402
-from sim.learners import LEARNERS  # noqa: E402
+from sim.registry import learner_class  # noqa: E402
 from sim.simulation import make_split  # noqa: E402
 
 
@@ -72,7 +72,7 @@ def main() -> None:
     split = make_split(cfg, 0)
     X = Features.stack([split.X_init, split.X_pool])
     y = np.concatenate([split.y_init, split.y_pool])
-    make = LEARNERS["sgd_perceptron"]
+    make = learner_class("sgd_perceptron")
 
     learner = make(X.n_features, 2)
     learner.fit(X, y, np.random.default_rng(1))  # warm-up: compile or load the cache

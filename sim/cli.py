@@ -12,8 +12,7 @@ from pathlib import Path
 
 from sim.config import ConfigError, Experiment
 from sim.datasets import DATASETS, DatasetError
-from sim.learners import LEARNERS
-from sim.registry import BEHAVIOURS, MECHANISMS, load_plugins
+from sim.registry import behaviours, learners, mechanisms, summarised_kinds
 from sim.results import ResultsError, load_results
 from sim.runner import (
     ExecutorError,
@@ -153,9 +152,7 @@ def _run(args) -> int:
         columns = [
             "final_accuracy",
             "full_data_accuracy",
-            "honest_roi",
-            "lazy_roi",
-            "adversarial_roi",
+            *(f"{kind}_roi" for kind in summarised_kinds()),
         ]
         shown = [c for c in columns if results.summary[c].notna().any()]
         by = ["point", *experiment.swept_keys]
@@ -188,18 +185,17 @@ def _validate(args) -> int:
 
 
 def _list(args) -> int:
-    load_plugins()
     print("datasets:")
     for name, description in DATASETS.items():
         print(f"  {name:<18} {description}")
     print("models:")
-    for name, learner in LEARNERS.items():
+    for name, learner in learners().items():
         print(f"  {name:<18} {learner.__doc__.strip().splitlines()[0]}")
     print("mechanisms:")
-    for name, mechanism in sorted(MECHANISMS.items()):
+    for name, mechanism in mechanisms().items():
         print(f"  {name:<18} {mechanism.description}")
     print("agent kinds and strategies:")
-    for name, behaviour in sorted(BEHAVIOURS.items()):
+    for name, behaviour in behaviours().items():
         print(f"  {name:<18} {behaviour.description}")
         for strategy, description in behaviour.strategies.items():
             print(f"    {strategy:<16} {description}")

@@ -24,14 +24,20 @@ from pydantic import (
 )
 
 from sim import datasets, limits
-from sim.learners import LEARNERS, make_learner
+from sim.learners import make_learner
 from sim.limits import MAX_MONEY, MAX_SEED
 from sim.params import KeyedError, Params
-from sim.registry import MECHANISMS, behaviour_class, load_plugins, mechanism_class
+from sim.registry import (
+    PluginError,
+    behaviour_class,
+    learner_class,
+    learners,
+    load_plugins,
+    mechanism_class,
+    mechanisms,
+)
 
 NAME = r"^[A-Za-z0-9][A-Za-z0-9_.-]*$"
-BUNDLED_DATASETS = {"breast_cancer": 2, "digits": 10, "wine": 3, "iris": 3, "bag_of_words": 2}
-"""The named datasets that need no file, and their classes (synthetic's are an option)."""
 
 
 class ConfigError(ValueError):
@@ -160,21 +166,15 @@ class DataSection(Section):
                     f"over the limit of {limit:,} cells (sim.datasets.{name})",
                 )
         _within("n_classes", self.n_classes, "classes", "MAX_CLASSES")
-        known = self.dataset in BUNDLED_DATASETS or self.dataset == "synthetic"
-        if not known and not self.dataset.startswith(("csv:", "parquet:", "svmlight:")):
-            files = ["csv:PATH", "parquet:PATH", "svmlight:PATH"]
-            choices = ", ".join([*BUNDLED_DATASETS, "synthetic", *files])
+        if not datasets.is_known(self.dataset):
+            choices = ", ".join(datasets.DATASETS)
             raise KeyedError(
                 "dataset", f"unknown dataset {self.dataset!r}; choose one of {choices}"
             )
         return self
 
     def known_classes(self) -> int | None:
-        if self.dataset == "synthetic":
-            return self.n_classes
-        if self.label_threshold is not None:
-            return 2
-        return BUNDLED_DATASETS.get(self.dataset)
+        return datasets.known_classes(self.dataset, self.n_classes, self.label_threshold)
 
 
 class KindSection(BaseModel):
@@ -225,7 +225,7 @@ class ModelSection(KindSection):
 
     @staticmethod
     def kinds() -> dict[str, type]:
-        return LEARNERS
+        return learners()
 
     def learner(self, n_features: int, n_classes: int, X, y, rng: np.random.Generator):
         """This kind's learner, pre-trained on (X, y); `rng` shuffles where it trains in
@@ -240,8 +240,7 @@ class MechanismSection(KindSection):
 
     @staticmethod
     def kinds() -> dict[str, type]:
-        load_plugins()
-        return dict(sorted(MECHANISMS.items()))
+        return mechanisms()
 
 
 class AgentGroup(BaseModel):
@@ -349,6 +348,11 @@ class PopulationSection(Section):
 
 
 class ExperimentConfig(Section):
+    plugins: list[str] | None = Field(
+        None,
+        description="modules to import for their mechanisms, agent kinds or models: "
+        "a module name, or the path of a .py file (relative to the working directory)",
+    )
     experiment: ExperimentSection = ExperimentSection()
     data: DataSection = DataSection()
     model: ModelSection = ModelSection()
@@ -356,6 +360,21 @@ class ExperimentConfig(Section):
     population: PopulationSection | None = None
     agents: list[AgentGroup] | None = None
     sweep: dict[str, Any] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _load_plugins(cls, raw: Any) -> Any:
+        """Import the config's plugins before any section looks up a kind; a file's path
+        is kept absolute, so workers and resumes import the same file."""
+        plugins = raw.get("plugins") if isinstance(raw, dict) else None
+        if not isinstance(plugins, list) or not all(isinstance(p, str) for p in plugins):
+            return raw  # not a list of names: the field's own check says so
+        plugins = [str(Path(p).resolve()) if p.endswith(".py") else p for p in plugins]
+        try:
+            load_plugins(plugins)
+        except PluginError as error:
+            raise KeyedError("plugins", str(error)) from None
+        return {**raw, "plugins": plugins}
 
     @model_validator(mode="after")
     def _check(self):
@@ -370,12 +389,11 @@ class ExperimentConfig(Section):
         if sum(group.count for group in self.groups()) == 0:
             raise KeyedError("agents", "the population is empty")
         classes = self.data.known_classes()
-        if LEARNERS[self.model.kind].binary_only and classes and classes > 2:
-            raise KeyedError(
-                "model.kind",
-                f"{self.model.kind} is binary but {self.data.dataset} has {classes} classes; "
-                "use nearest_centroid or naive_bayes",
-            )
+        if classes is not None:
+            try:
+                learner_class(self.model.kind).check_classes(classes, self.data.dataset)
+            except ValueError as error:
+                raise KeyedError("model.kind", str(error)) from None
         self._check_work()
         return self
 

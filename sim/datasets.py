@@ -86,12 +86,12 @@ simulator), to 2 significant digits. Accuracy per value tried: 0.1: 0.515, 0.2: 
 """
 
 _BUNDLED = {
-    "breast_cancer": "load_breast_cancer",
-    "digits": "load_digits",
-    "wine": "load_wine",
-    "iris": "load_iris",
+    "breast_cancer": ("load_breast_cancer", 2),
+    "digits": ("load_digits", 10),
+    "wine": ("load_wine", 3),
+    "iris": ("load_iris", 3),
 }
-"""scikit-learn's loader (in sklearn.datasets) of each bundled dataset."""
+"""scikit-learn's loader (in sklearn.datasets) of each bundled dataset, and its classes."""
 _FILE_READERS = {"csv": pd.read_csv, "parquet": pd.read_parquet}
 _FILE_KINDS = ("csv", "parquet", "svmlight")
 _OPTIONS = {
@@ -278,6 +278,20 @@ def split_dataset(
     )
 
 
+def known_classes(dataset: str, n_classes: int, label_threshold: float | None) -> int | None:
+    """How many classes `dataset` has, if that is known before it is loaded."""
+    if dataset == "synthetic":
+        return n_classes
+    if label_threshold is not None or dataset == "bag_of_words":
+        return 2
+    return _BUNDLED[dataset][1] if dataset in _BUNDLED else None
+
+
+def is_known(dataset: str) -> bool:
+    """Whether `dataset` names a dataset: a bundled or generated one, or KIND:PATH."""
+    return dataset in DATASETS or dataset.startswith(tuple(f"{kind}:" for kind in _FILE_KINDS))
+
+
 def _reject_options(name: str, kind: str, options: dict[str, object]) -> None:
     """Refuse options that do not apply to this dataset, so a mistaken config fails loudly."""
     for option, value in options.items():
@@ -425,7 +439,7 @@ def _is_number(value: object) -> bool:
 
 @functools.cache
 def _bundled(name: str) -> Dataset:
-    X, y = getattr(_sklearn_datasets(), _BUNDLED[name])(return_X_y=True)
+    X, y = getattr(_sklearn_datasets(), _BUNDLED[name][0])(return_X_y=True)
     return _finish(name, X, y)
 
 

@@ -21,13 +21,13 @@ from sim.config import (
     MAX_CONFIG_BYTES,
     AgentGroup,
     DataSection,
+    ExperimentConfig,
     ExperimentSection,
     MechanismSection,
     ModelSection,
     PopulationSection,
 )
-from sim.learners import LEARNERS
-from sim.registry import BEHAVIOURS, MECHANISMS, load_plugins
+from sim.registry import behaviours, learners, mechanisms
 
 DOCS_DIR = Path(__file__).parents[1] / "docs"
 CONFIGS_MD = DOCS_DIR / "configs.md"
@@ -227,22 +227,22 @@ def _section(title: str, intro: str, rows: list, notes_key: str | None = None) -
 
 def sections() -> dict[str, list[tuple[str, str, str, str, str]]]:
     """Section name -> its table rows: the keys the reference must list."""
-    load_plugins()
     result = {
         "experiment": field_rows(ExperimentSection),
         "data": field_rows(DataSection),
         "model": field_rows(ModelSection),
         "mechanism": field_rows(MechanismSection),
     }
-    for kind, learner in LEARNERS.items():
+    for kind, learner in learners().items():
         result[f"model.{kind}"] = field_rows(learner.Params)
-    for kind, mechanism in sorted(MECHANISMS.items()):
+    for kind, mechanism in mechanisms().items():
         result[f"mechanism.{kind}"] = field_rows(mechanism.Params)
     result["population"] = field_rows(PopulationSection)
     result["agents"] = field_rows(AgentGroup)
-    for kind, behaviour in sorted(BEHAVIOURS.items()):
+    for kind, behaviour in behaviours().items():
         result[f"agents.{kind}"] = field_rows(behaviour.Params)
     result["sweep"] = list(SWEEP_KEYS)
+    result["plugins"] = [row for row in field_rows(ExperimentConfig) if row[0] == "plugins"]
     return result
 
 
@@ -269,7 +269,7 @@ def config_reference() -> str:
             "model",
         )
     )
-    for kind, learner in LEARNERS.items():
+    for kind, learner in learners().items():
         key = f"model.{kind}"
         intro = f'`kind = "{kind}"`: {learner.__doc__.strip().splitlines()[0]}'
         parts.append(_section(f"[{key}]", intro, rows[key], key))
@@ -283,7 +283,7 @@ def config_reference() -> str:
             rows["mechanism"],
         )
     )
-    for kind, mechanism in sorted(MECHANISMS.items()):
+    for kind, mechanism in mechanisms().items():
         key = f"mechanism.{kind}"
         parts.append(
             _section(f"[{key}]", f'`kind = "{kind}"`: {mechanism.description}.', rows[key], key)
@@ -306,7 +306,7 @@ def config_reference() -> str:
             rows["agents"],
         )
     )
-    for kind, behaviour in sorted(BEHAVIOURS.items()):
+    for kind, behaviour in behaviours().items():
         key = f"agents.{kind}"
         intro = [f'`kind = "{kind}"`: {behaviour.description}.']
         if behaviour.strategies:
@@ -323,6 +323,16 @@ def config_reference() -> str:
             "`experiment.replicates` times. `agents.NAME.KEY` addresses the group called "
             "NAME.",
             rows["sweep"],
+        )
+    )
+    parts.append(
+        _section(
+            "plugins",
+            "Optional, at the top of the file before any table: modules that register more "
+            "mechanisms, agent kinds or models (see sim/registry.py); each is then one more "
+            "kind above. An installed package can instead name its modules as entry points "
+            "in the `decai_sim.plugins` group, which load without this key.",
+            rows["plugins"],
         )
     )
     return "\n\n".join(parts) + "\n"

@@ -16,7 +16,7 @@ from sim.evaluation import HiddenTestSet
 from sim.features import Features
 from sim.ledger import Ledger
 from sim.mechanism import DAY
-from sim.registry import behaviour_class, mechanism_class
+from sim.registry import behaviour_class, load_plugins, mechanism_class
 
 ACCOUNT_STATS = (
     "accepted",
@@ -45,6 +45,7 @@ class DecaiModel(mesa.Model):
     ):
         """`rng` drives the agents; `pretrain_rng` shuffles the learner's pre-training."""
         super().__init__(rng=rng)
+        load_plugins(config.plugins or ())  # a pool worker has not read the config
         # Time is in seconds: the default one-unit step would fire every second.
         self._default_schedule.stop()
         self.config = config
@@ -65,11 +66,9 @@ class DecaiModel(mesa.Model):
         self._pool_end = len(split.y_pool)
         self.last_sampled: float | None = None
         self.watched_classes = sorted(
-            {
-                group.target_class
-                for group in config.groups()
-                if group.kind == "adversarial" and group.strategy == "targeted"
-            }
+            set().union(
+                *(behaviour_class(group.kind).watched_classes(group) for group in config.groups())
+            )
         )
         """Classes a targeted attack aims at: their own test accuracy is sampled too."""
         self.accuracy, self.class_accuracy = self.test_accuracy()

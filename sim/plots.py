@@ -20,18 +20,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim.registry import kind_colour, summarised_kinds
+
 DEFAULT_TITLE = "Balances & accuracy on the hidden test set"
 POINTS_TITLE = "Points & accuracy on the hidden test set"
 
 #: Above this many agents, per-agent lines become unreadable; plot one line per kind.
 MAX_AGENT_LINES = 12
 
-KIND_COLOURS = {
-    "honest": "tab:green",
-    "lazy": "tab:orange",
-    "adversarial": "tab:red",
-    "model_user": "tab:blue",
-}
 #: Agents of one kind share a colour, so their lines differ by dash pattern instead.
 LINE_STYLES = ["-", "--", ":", "-.", (0, (5, 1, 1, 1, 1, 1)), (0, (8, 2))]
 
@@ -225,7 +221,7 @@ def _plot_agent_lines(ax, df: pd.DataFrame, value: str, what: str) -> None:
     """Per-agent lines of `value` ("<agent> <what>"), or per-kind means when there are
     too many agents ("<kind> <what> (mean of n agents)")."""
     kinds = df.groupby("agent")["kind"].first()
-    rank = {kind: i for i, kind in enumerate(KIND_COLOURS)}  # legend order
+    rank = {kind: i for i, kind in enumerate(summarised_kinds())}  # legend order
     if len(kinds) > MAX_AGENT_LINES:
         # Average over agents within a replicate first, so the band stays a band over
         # replicates (agents of one kind in one run are not independent samples).
@@ -238,7 +234,7 @@ def _plot_agent_lines(ax, df: pd.DataFrame, value: str, what: str) -> None:
                 ax,
                 g,
                 "time_days",
-                color=KIND_COLOURS.get(kind, "gray"),
+                color=kind_colour(kind),
                 linewidth=2,
                 label=f"{kind} {what} (mean of {n} agent{'s' if n > 1 else ''})",
             )
@@ -252,7 +248,7 @@ def _plot_agent_lines(ax, df: pd.DataFrame, value: str, what: str) -> None:
             ax,
             b[b["agent"] == agent],
             "time_days",
-            color=KIND_COLOURS.get(kind, "gray"),
+            color=kind_colour(kind),
             linestyle=next(styles[kind]),
             linewidth=2,
             label=f"{agent} {what}",

@@ -36,8 +36,8 @@ from tqdm import tqdm
 
 from sim.config import ConfigError, Experiment, ExperimentConfig
 from sim.datasets import DatasetError
-from sim.learners import LEARNERS
 from sim.model import DecaiModel
+from sim.registry import learner_class
 from sim.results import (
     Results,
     ResultsError,
@@ -114,13 +114,10 @@ def check_data(experiment: Experiment) -> None:
                 split = make_split(config, replicate=0)
             except DatasetError as error:
                 raise DatasetError(f"{experiment.source}: data.dataset: {error}{where}") from None
-        learner = LEARNERS[config.model.kind]
-        if learner.binary_only and split.n_classes > 2:
-            raise ConfigError(
-                f"{experiment.source}: model.kind: {config.model.kind} is binary but "
-                f"{config.data.dataset} has {split.n_classes} classes; "
-                f"use nearest_centroid or naive_bayes{where}"
-            )
+        try:
+            learner_class(config.model.kind).check_classes(split.n_classes, config.data.dataset)
+        except ValueError as error:
+            raise ConfigError(f"{experiment.source}: model.kind: {error}{where}") from None
         try:  # building the model runs every check that needs the data
             DecaiModel(
                 config, split, rng=np.random.default_rng(0), pretrain_rng=np.random.default_rng(0)

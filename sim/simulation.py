@@ -10,9 +10,8 @@ from sim.datasets import Dataset, Split, load_dataset, split_dataset
 from sim.features import Features
 from sim.mechanism import DAY
 from sim.model import ACCOUNT_STATS, DecaiModel
+from sim.registry import summarised_kinds
 from sim.shared_data import SharedData
-
-KINDS = ("honest", "lazy", "adversarial", "model_user")
 
 
 @dataclass
@@ -157,7 +156,7 @@ def kind_summary(model: DecaiModel) -> dict[str, float]:
     counters (K_accepted, K_deposited, K_lost, ...); K_mean_deposit is the mean deposit
     the kind paid per accepted add. Kinds with no agents get NaN, so columns stay fixed."""
     summary = {}
-    for kind in KINDS:
+    for kind in summarised_kinds():
         members = [agent for agent in model.agents if agent.kind == kind]
         stats = [model.contract.stats[agent.name] for agent in members]
         change = np.array([agent.balance - agent.start_balance for agent in members])

@@ -23,9 +23,8 @@ import pandas as pd
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from sim.plots import DPI, KIND_COLOURS, add_subtitle, band
-
-KIND_ROI = {kind: f"{kind}_roi" for kind in ("honest", "lazy", "adversarial")}
+from sim.plots import DPI, add_subtitle, band
+from sim.registry import kind_colour, summarised_kinds
 
 #: Per run: honest_roi - adversarial_roi. Positive when honest contributors earned more,
 #: relative to what they started with, than the attackers: the mechanism doing its job.
@@ -237,7 +236,8 @@ def metric_plot(
     summary = with_roi_gap(summary)
     fig = Figure(figsize=(9, 5.5), layout="constrained")
     ax = fig.add_subplot()
-    colour = KIND_COLOURS.get(metric.removesuffix("_roi"), "black")  # a kind's ROI: its colour
+    kind = metric.removesuffix("_roi")
+    colour = kind_colour(kind) if kind in summarised_kinds() else "black"  # a kind's ROI
     counts = _draw_lines(ax, summary, x, metric, by, colour)
 
     if metric == "final_accuracy" and "full_data_accuracy" in summary:
@@ -270,7 +270,11 @@ def metric_plot(
 
 def roi_kinds(summary: pd.DataFrame) -> list[str]:
     """The agent kinds present in some run (their ROI is not all NaN)."""
-    return [k for k, c in KIND_ROI.items() if c in summary and summary[c].notna().any()]
+    return [
+        kind
+        for kind in summarised_kinds()
+        if f"{kind}_roi" in summary and summary[f"{kind}_roi"].notna().any()
+    ]
 
 
 def roi_plot(
@@ -287,9 +291,9 @@ def roi_plot(
     fig = Figure(figsize=(4.2 * len(kinds) + 2.2, 5.2), layout="constrained")
     axes = fig.subplots(1, len(kinds), sharex=True, sharey=True, squeeze=False)[0]
     for ax, kind in zip(axes, kinds, strict=True):
-        counts = _draw_lines(ax, summary, x, KIND_ROI[kind], by, KIND_COLOURS[kind])
+        counts = _draw_lines(ax, summary, x, f"{kind}_roi", by, kind_colour(kind))
         ax.axhline(0, color="black", linewidth=0.8)
-        ax.set_title(f"{kind.capitalize()} agents", fontsize=12, color=KIND_COLOURS[kind])
+        ax.set_title(f"{kind.capitalize()} agents", fontsize=12, color=kind_colour(kind))
     axes[0].set_ylabel("Return on start balance (%)", fontsize=12)
     fig.suptitle(
         f"Return on start balance vs {key_axis(x)[0].lower()}\n"
@@ -396,13 +400,13 @@ def comparison_plot(summary: pd.DataFrame, key: str, *, pooled: Sequence[str] = 
     width = 0.8 / max(len(kinds), 1)
     for offset, kind in enumerate(kinds):
         positions = [i + 1 + (offset - (len(kinds) - 1) / 2) * width for i in range(len(values))]
-        data = [100 * g[KIND_ROI[kind]].dropna() for g in groups]
+        data = [100 * g[f"{kind}_roi"].dropna() for g in groups]
         boxes = roi_ax.boxplot(
             data, positions=positions, widths=width * 0.9, patch_artist=True, manage_ticks=False
         )
         for box in boxes["boxes"]:
-            box.set(facecolor=KIND_COLOURS[kind], alpha=0.5)
-        roi_ax.plot([], [], color=KIND_COLOURS[kind], linewidth=8, alpha=0.5, label=kind)
+            box.set(facecolor=kind_colour(kind), alpha=0.5)
+        roi_ax.plot([], [], color=kind_colour(kind), linewidth=8, alpha=0.5, label=kind)
     roi_ax.axhline(0, color="black", linewidth=0.8)
     roi_ax.set_xticks(range(1, len(values) + 1), ticks)
     roi_ax.set(

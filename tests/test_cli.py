@@ -25,8 +25,7 @@ import sim.cli as cli
 from sim.cli import main
 from sim.config import Experiment
 from sim.datasets import DATASETS
-from sim.learners import LEARNERS
-from sim.registry import BEHAVIOURS, MECHANISMS, load_plugins
+from sim.registry import behaviours, learners, mechanisms
 
 WINDOWS = [0.5, 1.0]
 REPLICATES = 2
@@ -465,9 +464,8 @@ def test_dry_run_without_a_sweep(tmp_path, small_toml, capsys):
 def test_list_mentions_every_dataset_model_mechanism_and_agent_kind(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
-    load_plugins()
-    names = [*DATASETS, *LEARNERS, *MECHANISMS, *BEHAVIOURS]
-    names += [s for behaviour in BEHAVIOURS.values() for s in behaviour.strategies]
+    names = [*DATASETS, *learners(), *mechanisms(), *behaviours()]
+    names += [s for behaviour in behaviours().values() for s in behaviour.strategies]
     assert {"synthetic", "perceptron", "dtr", "honest", "adversarial", "label_flip"} <= set(names)
     words = set(out.split())
     missing = [name for name in names if name not in words]

@@ -119,10 +119,10 @@ def test_hand_written_pages_name_every_parameter(page, params):
 
 def test_results_page_names_every_summary_column():
     from sim.model import ACCOUNT_STATS
-    from sim.simulation import KINDS
+    from sim.registry import summarised_kinds
 
     text = (DOCS / "results.md").read_text()
     for stat in ("balance_change", "roi", "points", "mean_deposit", *ACCOUNT_STATS):
         assert f"K_{stat}" in text or f"`{stat}`" in text, stat
-    for kind in KINDS:
+    for kind in summarised_kinds():
         assert f"`{kind}`" in text, kind

@@ -8,7 +8,8 @@ from sim import evaluation
 from sim.config import Experiment
 from sim.evaluation import HiddenTestSet
 from sim.features import Features
-from sim.learners import LEARNERS, kernels
+from sim.learners import kernels
+from sim.registry import learners
 from sim.simulation import build_model, make_split
 
 
@@ -68,7 +69,7 @@ def updated_from_zero(kind: str) -> tuple[int, int]:
     rng = np.random.default_rng(5)
     X = Features.from_array((rng.random((400, 30)) < 0.3) * rng.integers(1, 4, (400, 30)))
     y = rng.integers(0, 2, 400)
-    learner = LEARNERS[kind](30, 2)
+    learner = learners()[kind](30, 2)
     test_set = HiddenTestSet(X[:200], y[:200])
     differed = 0
     for i in range(200, 400):
@@ -95,7 +96,7 @@ def test_a_bound_too_tight_is_caught(monkeypatch, kind):
 
 def test_nonlinear_learners_are_evaluated_in_full():
     X = Features.from_array(np.eye(6))
-    learner = LEARNERS["naive_bayes"](6, 2).fit(X, np.array([0, 1, 0, 1, 0, 1]))
+    learner = learners()["naive_bayes"](6, 2).fit(X, np.array([0, 1, 0, 1, 0, 1]))
     test_set = HiddenTestSet(X, np.zeros(6, dtype=np.int64))
     for _ in range(3):
         np.testing.assert_array_equal(test_set.predictions(learner), learner.predict_many(X))
@@ -106,7 +107,7 @@ def test_a_refitted_learner_is_scored_afresh():
     rng = np.random.default_rng(2)
     X = Features.from_array(rng.integers(0, 2, (100, 10)))
     y = rng.integers(0, 2, 100)
-    learner = LEARNERS["sgd_perceptron"](10, 2).fit(X[:50], y[:50], np.random.default_rng(0))
+    learner = learners()["sgd_perceptron"](10, 2).fit(X[:50], y[:50], np.random.default_rng(0))
     test_set = HiddenTestSet(X[50:], y[50:])
     test_set.predictions(learner)
     learner.fit(X[:50], 1 - y[:50], np.random.default_rng(0))  # new weights, not an update

@@ -27,7 +27,7 @@ from mechanisms.gamified import Gamified, GamifiedParams
 from mechanisms.none import Open
 from mechanisms.prediction_market import PredictionMarket, PredictionMarketParams
 from sim.contract import Contribution
-from sim.learners import Perceptron
+from sim.learners.perceptron import Perceptron
 from sim.ledger import Rejected
 from sim.mechanism import DAY, Params
 

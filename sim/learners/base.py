@@ -22,6 +22,7 @@ import numpy as np
 from sim.features import Features, Row
 from sim.learners import kernels
 from sim.params import Params
+from sim.registry import learner_class, learners
 
 
 def _check_int(name: str, value: object, minimum: int) -> int:
@@ -56,10 +57,17 @@ class Learner:
         self.params = self.Params.model_validate(params)
         self.n_features = _check_int("n_features", n_features, 1)
         self.n_classes = _check_int("n_classes", n_classes, 2)
-        if self.binary_only and self.n_classes != 2:
+        self.check_classes(self.n_classes)
+
+    @classmethod
+    def check_classes(cls, n_classes: int, data: str = "the data") -> None:
+        """Refuse `data` of `n_classes` classes if this learner cannot learn it (a
+        class-level check: a config is checked without building a learner)."""
+        if cls.binary_only and n_classes != 2:
+            others = [kind for kind, other in learners().items() if not other.binary_only]
             raise ValueError(
-                f"{self.kind} is binary-only: n_classes must be 2, got {self.n_classes}; "
-                "use nearest_centroid or naive_bayes for multi-class data"
+                f"{cls.kind} is binary-only, but {data} has {n_classes} classes; "
+                f"use {' or '.join(others)} for multi-class data"
             )
 
     # -- the interface ------------------------------------------------------------------
@@ -224,3 +232,8 @@ def as_row(x: np.ndarray) -> Row:
     """The Row of a dense 1-D sample (no validation: see `Learner.check_sample`)."""
     indices = np.flatnonzero(x).astype(np.int32)
     return indices, np.asarray(x)[indices]
+
+
+def make_learner(kind: str, n_features: int, n_classes: int, **params: object) -> Learner:
+    """Build the learner registered as `kind`; `params` are its `Params` keys."""
+    return learner_class(kind)(n_features, n_classes, **params)

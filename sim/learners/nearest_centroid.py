@@ -7,7 +7,7 @@ import numpy as np
 from sim.features import Features, Row
 from sim.learners import kernels
 from sim.learners.base import Learner
-from sim.learners.registry import register_learner
+from sim.registry import register_learner
 
 
 @register_learner

@@ -16,9 +16,9 @@ from pydantic import Field
 from sim.features import Features, Row
 from sim.learners import kernels
 from sim.learners.base import Learner
-from sim.learners.registry import register_learner
 from sim.learners.sgd_perceptron import SGDPerceptron
 from sim.params import Params
+from sim.registry import register_learner
 
 SCALE = 10**9
 """The reference contracts' `toFloat`: 1.0 is stored as the integer 1e9."""

@@ -19,8 +19,8 @@ from pydantic import Field
 from sim.features import Features, Row
 from sim.learners import kernels
 from sim.learners.base import Learner
-from sim.learners.registry import register_learner
 from sim.params import Params
+from sim.registry import register_learner
 
 
 class SGDPerceptronParams(Params):
