@@ -6,9 +6,10 @@ tool needs: its `kind`, its `Params`, and for a behaviour its `colour` and `orde
 Nothing else names a kind: configs, summaries, plots, `decai list` and `decai docs` all
 read them here.
 
-Plugins load from three places: the modules of the built-in packages (`BUILT_IN`), the
-modules that installed packages name as entry points in the `decai_sim.plugins` group, and
-the modules a config lists under `plugins` (a module name, or the path of a .py file).
+Plugins load from three places: every module of the built-in packages (agents,
+mechanisms, sim.learners), the modules that installed packages name as entry points in
+the `decai_sim.plugins` group, and the modules a config lists under `plugins` (a module
+name, or the path of a .py file): the one way a config makes the tool run code.
 """
 
 import hashlib
@@ -24,8 +25,6 @@ MECHANISMS: dict[str, type] = {}
 BEHAVIOURS: dict[str, type] = {}
 LEARNERS: dict[str, type] = {}
 
-BUILT_IN = ("agents", "mechanisms", "sim.learners")
-"""Packages whose every module is imported, so that its classes register themselves."""
 ENTRY_POINTS = "decai_sim.plugins"
 """The entry point group in which an installed package names its plugin modules."""
 
@@ -64,7 +63,7 @@ def load_plugins(modules: tuple[str, ...] | list[str] = ()) -> None:
     time), and `modules`: module names, or paths of .py files."""
     global _built_in_loaded
     if not _built_in_loaded:
-        for package_name in BUILT_IN:
+        for package_name in ("agents", "mechanisms", "sim.learners"):
             package = importlib.import_module(package_name)
             for module in pkgutil.iter_modules(package.__path__):
                 importlib.import_module(f"{package_name}.{module.name}")
