@@ -16,7 +16,6 @@ the model memorises its flips).
 from pydantic import Field
 
 from agents.base import Contributor
-from sim.config import ConfigError
 from sim.params import KeyedError, Params
 from sim.registry import register_behaviour
 
@@ -59,18 +58,19 @@ class Adversarial(Contributor):
         return {group.target_class} if group.strategy == "targeted" else set()
 
     @classmethod
-    def check_classes(cls, group, n_classes: int) -> None:
+    def check_data(cls, group, split, mechanism) -> None:
         """Classes are the labels re-encoded as 0..n_classes-1 in sorted order, whatever
         the data file holds: labels {0, 7} are classes 0 and 1."""
         if group.strategy != "targeted":
             return
-        params = group.params()
+        params, n_classes = group.params(), split.n_classes
         for key, value in (("target_class", params.target_class), ("flip_to", params.flip_to)):
             if value is not None and value >= n_classes:
-                raise ConfigError(
-                    f"agents.{group.name}: {key} {value} is not a class of this dataset "
+                raise KeyedError(
+                    f"agents.{group.name}",
+                    f"{key} {value} is not a class of this dataset "
                     f"(0..{n_classes - 1}): its labels are re-encoded as 0..{n_classes - 1} in "
-                    "sorted order of the original labels"
+                    "sorted order of the original labels",
                 )
 
     @classmethod

@@ -12,12 +12,13 @@ from typing import TYPE_CHECKING, ClassVar
 
 import mesa
 
-from sim.contract import Contribution
+from sim.chain import Contribution
 from sim.ledger import Rejected
 from sim.params import Params
 
 if TYPE_CHECKING:
     from sim.config import AgentGroup
+    from sim.datasets import Split
 
 
 class Account(mesa.Agent):
@@ -64,9 +65,10 @@ class Account(mesa.Agent):
         return set()
 
     @classmethod
-    def check_classes(cls, group: "AgentGroup", n_classes: int) -> None:
-        """Checks that need the data's number of classes; raise `ConfigError`. The model
-        runs them before it builds anything on the data."""
+    def check_data(cls, group: "AgentGroup", split: "Split", mechanism: Params) -> None:
+        """Checks that need the data (its classes, the sizes of its split) or the
+        mechanism's parameters; raise `KeyedError(key, message)` naming the config key.
+        They run before anything is built on the data, and when a config is checked."""
 
     @property
     def balance(self) -> int:

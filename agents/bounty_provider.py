@@ -18,7 +18,7 @@ import numpy as np
 from mesa.time import Priority
 
 from agents.base import Account
-from sim.config import ConfigError
+from sim.params import KeyedError
 from sim.registry import register_behaviour
 
 
@@ -31,22 +31,31 @@ class BountyProvider(Account):
     def __init__(self, model, name, group):
         super().__init__(model, name, group)
         self.market = self.contract.mechanism
-        params = self.market.params
-        size = params.test_samples or len(model.split.y_test)
-        pool = len(model.split.y_pool)
-        if size >= pool:
-            raise ConfigError(
-                f"mechanism.test_samples: the provider's {size} test samples would leave "
-                f"nothing of the contribution pool of {pool}"
-            )
-        if size < params.test_portions:
-            raise ConfigError(
-                f"mechanism.test_portions: {params.test_portions} portions need at least as "
-                f"many test samples, the provider's test set has {size}"
-            )
+        size = self.test_size(model.split, self.market.params)
         self.X_test, self.y_test = model.set_aside(size)
         self.portions: list[tuple[np.ndarray, np.ndarray, bytes]] = []
         """Each portion's rows, labels and the secret salt of its hash."""
+
+    @staticmethod
+    def test_size(split, params) -> int:
+        """The provider's test set: `test_samples` of the pool, or as many as the split's."""
+        return params.test_samples or len(split.y_test)
+
+    @classmethod
+    def check_data(cls, group, split, mechanism) -> None:
+        size, pool = cls.test_size(split, mechanism), len(split.y_pool)
+        if size >= pool:
+            raise KeyedError(
+                "mechanism.test_samples",
+                f"the provider's {size} test samples would leave nothing of the contribution "
+                f"pool of {pool}",
+            )
+        if size < mechanism.test_portions:
+            raise KeyedError(
+                "mechanism.test_portions",
+                f"{mechanism.test_portions} portions need at least as many test samples, "
+                f"the provider's test set has {size}",
+            )
 
     def start(self) -> None:
         self.schedule_act(at=self.model.time, priority=Priority.HIGH)

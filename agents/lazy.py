@@ -10,7 +10,7 @@ from typing import Literal
 from pydantic import Field
 
 from agents.base import Contributor
-from sim.mechanism import DAY
+from sim.chain import DAY
 from sim.params import Params
 from sim.registry import register_behaviour
 

@@ -165,7 +165,7 @@ def warm_up() -> None:
 def child(result: str, argv: list[str]) -> int:
     """`decai run argv` in this process, timing `model.run()`; figures go to `result`."""
     from sim import cli
-    from sim.mechanism import DAY
+    from sim.chain import DAY
     from sim.model import DecaiModel
 
     warm_up()

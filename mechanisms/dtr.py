@@ -11,10 +11,10 @@ from collections import Counter
 
 from pydantic import Field, model_validator
 
-from sim.contract import Contribution
+from sim.chain import DAY, Contribution
 from sim.ledger import Rejected, Transfer
 from sim.limits import MAX_MONEY
-from sim.mechanism import DAY, Mechanism
+from sim.mechanism import Mechanism
 from sim.params import Params, require_longer
 from sim.registry import register_mechanism
 
@@ -129,8 +129,6 @@ class DepositRefundTake(Mechanism):
 
     def predict(self, sender: str, value: int, now: float) -> tuple[Transfer, ...]:
         """Share the fee among verified contributors; the rounding remainder goes to fees."""
-        if value < 0:
-            raise Rejected("a prediction fee cannot be negative")
         self.contract.ledger.require(sender, value)
         if value == 0:
             return ()

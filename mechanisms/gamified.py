@@ -24,9 +24,9 @@ from collections import Counter
 
 from pydantic import Field, model_validator
 
-from sim.contract import Contribution
+from sim.chain import DAY, Contribution
 from sim.ledger import Rejected, Transfer
-from sim.mechanism import DAY, Mechanism
+from sim.mechanism import Mechanism
 from sim.params import KeyedError, Params, require_longer
 from sim.registry import register_mechanism
 

@@ -4,7 +4,7 @@ The yardstick for every other mechanism: what the model and the contributors get
 no rule stands between an add and the model.
 """
 
-from sim.contract import Contribution
+from sim.chain import Contribution
 from sim.ledger import Transfer
 from sim.mechanism import Mechanism
 from sim.registry import register_mechanism

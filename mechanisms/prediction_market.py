@@ -41,12 +41,11 @@ from fractions import Fraction
 import numpy as np
 from pydantic import Field
 
-from sim.config import AgentGroup
-from sim.contract import Contribution
+from sim.chain import DAY, Contribution
 from sim.features import Features
 from sim.ledger import Rejected, Transfer
 from sim.limits import MAX_MONEY
-from sim.mechanism import DAY, Mechanism
+from sim.mechanism import Mechanism
 from sim.params import Params
 from sim.registry import register_mechanism
 
@@ -152,14 +151,14 @@ class PredictionMarket(Mechanism):
         self.settlement: Settlement | None = None
         self.provider_return = 0
 
-    def operator(self) -> AgentGroup:
-        return AgentGroup.of_mechanism(
-            name="bounty_provider",
-            kind="bounty_provider",
-            count=1,
-            start_balance=self.params.bounty,
-            mean_wait_hours=1.0,
-        )
+    def operator(self) -> dict[str, object]:
+        return {
+            "name": "bounty_provider",
+            "kind": "bounty_provider",
+            "count": 1,
+            "start_balance": self.params.bounty,
+            "mean_wait_hours": 1.0,
+        }
 
     # Views.
     def add_cost(self, now: float) -> int | None:

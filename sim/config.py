@@ -411,9 +411,7 @@ class ExperimentConfig(Section):
             "metric samples per run (duration_days * 24 / eval_every_hours)",
             "MAX_SAMPLES",
         )
-        groups = self.groups()
-        operator = mechanism_class(self.mechanism.kind)(self.mechanism.params()).operator()
-        everyone = [*groups, *([operator] if operator else [])]
+        groups, everyone = self.groups(), self.all_groups()
         agents = sum(group.count for group in everyone)
         seconds = run.duration_days * 86_400
 
@@ -464,6 +462,11 @@ class ExperimentConfig(Section):
 
     def groups(self) -> list[AgentGroup]:
         return self.population.groups() if self.population else list(self.agents)
+
+    def all_groups(self) -> list[AgentGroup]:
+        """The config's groups and the one its mechanism adds to run itself, if any."""
+        operator = mechanism_class(self.mechanism.kind)(self.mechanism.params()).operator()
+        return [*self.groups(), *([AgentGroup.of_mechanism(**operator)] if operator else [])]
 
     def resolved(self) -> dict[str, Any]:
         """The config with every default filled in, as plain TOML-ready values."""

@@ -7,26 +7,11 @@ ledger transaction. A rejected call raises `Rejected` and changes nothing.
 
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
 
+from sim.chain import Contribution
 from sim.features import Features, Row
 from sim.ledger import Ledger, Rejected
 from sim.mechanism import Mechanism
-
-
-@dataclass(slots=True, eq=False)
-class Contribution:
-    """One submitted sample: an id into the data pool, the claimed label and its deposit."""
-
-    id: int
-    sample: int
-    label: int
-    sender: str
-    time: float
-    deposit: int = 0
-    remaining: int = 0
-    refunded: bool = False
-    reporters: set[str] = field(default_factory=set)
 
 
 class CollaborativeTrainer:
@@ -63,11 +48,14 @@ class CollaborativeTrainer:
         """Whether the model now predicts the contribution's label (a free view call)."""
         return self.learner.predict(self.samples[contribution.sample]) == contribution.label
 
-    def check_sender(self, sender: str) -> None:
+    def check_sender(self, sender: str, value: int = 0) -> None:
         """Calls come from account holders, never from the contract's own accounts (on a
-        chain, a contract cannot send a transaction of its own)."""
+        chain, a contract cannot send a transaction of its own), and send no negative
+        value (a transaction's value is unsigned)."""
         if sender not in self.ledger.balances or sender in (self.address, self.fee_sink):
             raise Rejected(f"{sender!r} is not an account that may send calls")
+        if value < 0:
+            raise Rejected(f"a call cannot send a negative value ({value})")
 
     def contribution(self, contribution_id: int) -> Contribution:
         if not 0 <= contribution_id < len(self.contributions):
@@ -79,7 +67,7 @@ class CollaborativeTrainer:
         now = self.clock()
         candidate = Contribution(len(self.contributions), x, y, sender, now)
         try:
-            self.check_sender(sender)
+            self.check_sender(sender, value)
             if not 0 <= x < len(self.samples):
                 raise Rejected(f"no sample {x} in the data pool of {len(self.samples)}")
             if not 0 <= y < self.learner.n_classes:
@@ -110,7 +98,7 @@ class CollaborativeTrainer:
         """Use the model, paying a fee of `value` as the mechanism says."""
         now = self.clock()
         try:
-            self.check_sender(sender)
+            self.check_sender(sender, value)
             transfers = self.mechanism.predict(sender, value, now)
         except Rejected:
             self.rejections["predict"] += 1
@@ -125,7 +113,7 @@ class CollaborativeTrainer:
         """One of the mechanism's own calls (e.g. a prediction market's `end_market`)."""
         now = self.clock()
         try:
-            self.check_sender(sender)
+            self.check_sender(sender, value)
             if name not in self.mechanism.calls:
                 raise Rejected(f"the {self.mechanism.kind} mechanism has no call {name!r}")
             transfers = getattr(self.mechanism, name)(sender, value, now, **arguments)

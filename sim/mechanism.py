@@ -8,15 +8,12 @@ state and returns the transfers the contract commits as one transaction.
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
+from sim.chain import Contribution
 from sim.ledger import Rejected, Transfer
 from sim.params import Params
 
 if TYPE_CHECKING:
-    from sim.config import AgentGroup
-    from sim.contract import CollaborativeTrainer, Contribution
-
-DAY = 86_400.0
-"""Seconds in a day: simulated time is in seconds, as block timestamps are."""
+    from sim.contract import CollaborativeTrainer
 
 
 class Mechanism(ABC):
@@ -43,15 +40,15 @@ class Mechanism(ABC):
         """The least deposit an add needs now; None when no add is possible right now."""
         return 0
 
-    def refund_opens(self, contribution: "Contribution") -> float | None:
+    def refund_opens(self, contribution: Contribution) -> float | None:
         """When the submitter may first reclaim this deposit (None: never)."""
         return None
 
-    def report_opens(self, contribution: "Contribution") -> float | None:
+    def report_opens(self, contribution: Contribution) -> float | None:
         """When others may first report this contribution (None: never)."""
         return None
 
-    def take_all_opens(self, contribution: "Contribution") -> float | None:
+    def take_all_opens(self, contribution: Contribution) -> float | None:
         """When anyone may take what is left of this deposit (None: never)."""
         return None
 
@@ -67,11 +64,11 @@ class Mechanism(ABC):
         """(account, points) of every participant, most points first (gamified)."""
         return []
 
-    def claimable(self, contribution: "Contribution") -> bool:
+    def claimable(self, contribution: Contribution) -> bool:
         """Whether the submitter's refund call could still pay or earn anything."""
         return contribution.remaining > 0
 
-    def reportable(self, contribution: "Contribution") -> bool:
+    def reportable(self, contribution: Contribution) -> bool:
         """Whether a report of this contribution could still pay or earn anything."""
         return contribution.remaining > 0
 
@@ -86,15 +83,13 @@ class Mechanism(ABC):
     # Calls: check, then change state, then return the transfers.
     @abstractmethod
     def add_data(
-        self, sender: str, value: int, contribution: "Contribution", now: float
+        self, sender: str, value: int, contribution: Contribution, now: float
     ) -> tuple[Transfer, ...]: ...
 
-    def refund(self, sender: str, contribution: "Contribution", now: float) -> tuple[Transfer, ...]:
+    def refund(self, sender: str, contribution: Contribution, now: float) -> tuple[Transfer, ...]:
         raise Rejected(f"the {self.kind} mechanism has no refunds")
 
-    def report(
-        self, reporter: str, contribution: "Contribution", now: float
-    ) -> tuple[Transfer, ...]:
+    def report(self, reporter: str, contribution: Contribution, now: float) -> tuple[Transfer, ...]:
         raise Rejected(f"the {self.kind} mechanism has no reports")
 
     def predict(self, sender: str, value: int, now: float) -> tuple[Transfer, ...]:
@@ -102,8 +97,9 @@ class Mechanism(ABC):
             raise Rejected(f"the {self.kind} mechanism takes no prediction fees")
         return ()
 
-    def operator(self) -> "AgentGroup | None":
-        """An agent group the model adds to run the mechanism (e.g. a bounty provider)."""
+    def operator(self) -> dict[str, object] | None:
+        """The keys of an agent group (name, kind, count, ...) that the model adds to run
+        the mechanism, e.g. a bounty provider; its kind may be `internal`."""
         return None
 
     def summary(self) -> dict[str, float]:

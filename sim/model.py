@@ -9,14 +9,15 @@ import mesa
 import numpy as np
 from mesa.time import Schedule
 
-from sim.config import ExperimentConfig
+from sim.chain import DAY
+from sim.config import ConfigError, ExperimentConfig
 from sim.contract import CollaborativeTrainer
 from sim.datasets import Split
 from sim.evaluation import HiddenTestSet
 from sim.features import Features
 from sim.ledger import Ledger
-from sim.mechanism import DAY
-from sim.registry import behaviour_class, load_plugins, mechanism_class
+from sim.params import KeyedError
+from sim.registry import behaviour_class, learner_class, load_plugins, mechanism_class
 
 ACCOUNT_STATS = (
     "accepted",
@@ -39,6 +40,22 @@ def _class_accuracy_reporter(k: int):
     return lambda model: model.class_accuracy[k]
 
 
+def check_data(config: ExperimentConfig, split: Split) -> None:
+    """Every check that needs the data, run on the classes alone, without building a model:
+    whether the learner can learn this many classes, and each agent group's own (a class
+    it aims at, a test set it sets aside). Raises one `ConfigError` line naming the key."""
+    try:
+        learner_class(config.model.kind).check_classes(split.n_classes, config.data.dataset)
+    except ValueError as error:
+        raise ConfigError(f"model.kind: {error}") from None
+    mechanism = config.mechanism.params()
+    for group in config.all_groups():
+        try:
+            behaviour_class(group.kind).check_data(group, split, mechanism)
+        except KeyedError as error:  # chained: a failed run's traceback shows where
+            raise ConfigError(str(error)) from error
+
+
 class DecaiModel(mesa.Model):
     def __init__(
         self, config: ExperimentConfig, split: Split, *, rng, pretrain_rng, strict: bool = False
@@ -51,8 +68,7 @@ class DecaiModel(mesa.Model):
         self.config = config
         self.split = split
         self.n_classes = split.n_classes
-        for group in config.groups():  # before anything is built on the data
-            behaviour_class(group.kind).check_classes(group, split.n_classes)
+        check_data(config, split)  # before anything is built on the data
         self.ledger = Ledger(strict=strict)
         learner = config.model.learner(
             split.n_features, split.n_classes, split.X_init, split.y_init, pretrain_rng
@@ -73,8 +89,7 @@ class DecaiModel(mesa.Model):
         """Classes a targeted attack aims at: their own test accuracy is sampled too."""
         self.accuracy, self.class_accuracy = self.test_accuracy()
         self.initial_accuracy = self.accuracy
-        operator = mechanism.operator()
-        for group in [*config.groups(), *([operator] if operator else [])]:
+        for group in config.all_groups():
             behaviour = behaviour_class(group.kind)
             for index in range(group.count):
                 behaviour(self, f"{group.name}-{index}", group)

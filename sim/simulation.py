@@ -5,10 +5,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from sim.chain import DAY
 from sim.config import ExperimentConfig
 from sim.datasets import Dataset, Split, load_dataset, split_dataset
 from sim.features import Features
-from sim.mechanism import DAY
 from sim.model import ACCOUNT_STATS, DecaiModel
 from sim.registry import summarised_kinds
 from sim.shared_data import SharedData

@@ -1,13 +1,19 @@
 """Small configs and models shared by the tests."""
 
+import copy
+import dataclasses
+from functools import cache
+
 import numpy as np
 from scipy import sparse
 
 import sim.runner
+from sim.chain import Contribution
 from sim.config import validate
 from sim.contract import CollaborativeTrainer
 from sim.features import Features, compact
 from sim.ledger import Ledger
+from sim.params import Params
 from sim.simulation import build_model, make_split, simulate
 
 
@@ -127,3 +133,58 @@ def csr_layout(X) -> Features:
     csr = sparse.csr_array(np.asarray(X))
     indptr, indices = csr.indptr.astype(np.int64), csr.indices.astype(np.int32)
     return Features(indptr, indices, compact(csr.data), csr.shape[1])
+
+
+def contribution_slots(contribution: Contribution) -> dict:
+    return {slot: getattr(contribution, slot) for slot in Contribution.__slots__}
+
+
+def snapshot(chain: Chain) -> dict:
+    """Everything a call could change: balances and log, contributions, model, mechanism."""
+    mechanism_state = {k: v for k, v in vars(chain.mechanism).items() if k != "contract"}
+    return copy.deepcopy(
+        {
+            "balances": dict(chain.ledger.balances),
+            "log": len(chain.ledger.log),
+            "contributions": [contribution_slots(c) for c in chain.contract.contributions],
+            "learner": chain.learner.state(),
+            "mechanism": mechanism_state,
+        }
+    )
+
+
+def differences(a, b, path="state") -> list[str]:
+    """Where `a` and `b` differ (numpy arrays, dicts, Counters, sets, dataclasses, slots)."""
+    if type(a) is not type(b):
+        return [f"{path}: {type(a).__name__} != {type(b).__name__}"]
+    if isinstance(a, np.ndarray):
+        same = a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
+        return [] if same else [f"{path}: arrays differ"]
+    if isinstance(a, dict):  # Counters too: keys must match exactly, not just nonzero counts
+        if set(a) != set(b):
+            return [f"{path}: keys {sorted(map(str, a))} != {sorted(map(str, b))}"]
+        return [d for key in a for d in differences(a[key], b[key], f"{path}[{key!r}]")]
+    if isinstance(a, list | tuple):
+        if len(a) != len(b):
+            return [f"{path}: length {len(a)} != {len(b)}"]
+        return [
+            d
+            for i, (x, y) in enumerate(zip(a, b, strict=True))
+            for d in differences(x, y, f"{path}[{i}]")
+        ]
+    if isinstance(a, Contribution):
+        return differences(contribution_slots(a), contribution_slots(b), path)
+    if dataclasses.is_dataclass(a) and not isinstance(a, type):
+        return differences(vars(a), vars(b), path)
+    if isinstance(a, Params):
+        return [] if a == b else [f"{path}: params differ"]
+    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
+
+
+@cache
+def random_binary(n_samples=400, n_features=60, n_classes=2, seed=0):
+    """Binary features with labels that depend on them (plus noise), so models learn."""
+    rng = np.random.default_rng(seed)
+    X = (rng.random((n_samples, n_features)) < 0.3).astype(np.float64)
+    scores = X @ rng.normal(size=(n_features, n_classes)) + rng.normal(size=(n_samples, n_classes))
+    return X, scores.argmax(axis=1).astype(np.int64)

@@ -55,9 +55,9 @@ from mechanisms.prediction_market import (
     PredictionMarketParams,
     commitment,
 )
+from sim.chain import DAY
 from sim.features import Features
 from sim.ledger import Rejected
-from sim.mechanism import DAY
 from sim.params import Params
 
 ACCOUNTS = ("a", "b", "c", "d")
@@ -360,7 +360,7 @@ def test_dtr_prediction_fee_is_paid_in_full_and_never_negative():
     x = SAMPLES[0]
     chain.contract.predict("d", 5, x)
     assert chain.ledger["d"] == START - 5
-    assert_rejected(chain, chain.contract.predict, "d", -1, x, match="cannot be negative")
+    assert_rejected(chain, chain.contract.predict, "d", -1, x, match="negative value")
     assert_rejected(chain, chain.contract.predict, "d", START, x, match="needs")
 
 

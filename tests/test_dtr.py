@@ -9,8 +9,8 @@ import scenarios
 from scenarios import ScriptedLearner
 
 from mechanisms.dtr import DepositRefundTake, DTRParams
+from sim.chain import DAY
 from sim.ledger import Rejected
-from sim.mechanism import DAY
 
 
 class Chain(scenarios.Chain):

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from scenarios import csr_layout, dense_layout
 from scipy import sparse
 
 from sim.features import Features, compact
-from tests.scenarios import csr_layout, dense_layout
 
 DENSE = np.array([[0, 2, 0, -1], [0, 0, 0, 0], [5, 0, 0, 3], [1, 1, 1, 1]], dtype=np.float64)
 SPARSE = np.zeros((4, 12))

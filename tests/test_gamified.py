@@ -9,9 +9,9 @@ import scenarios
 from scenarios import ScriptedLearner, build, small_config
 
 from mechanisms.gamified import Gamified, GamifiedParams
+from sim.chain import DAY
 from sim.config import ConfigError, validate
 from sim.ledger import Rejected
-from sim.mechanism import DAY
 from sim.registry import mechanism_class
 from sim.simulation import simulate
 

@@ -6,8 +6,8 @@ from scenarios import build, small_config
 from scipy import stats
 
 from agents.lazy import Lazy
+from sim.chain import DAY
 from sim.config import ConfigError, validate
-from sim.mechanism import DAY
 from sim.registry import behaviour_class
 
 REFUND_WINDOW = 1 * DAY  # as in small_config

@@ -4,7 +4,7 @@ from functools import cache
 
 import numpy as np
 import pytest
-from scipy import sparse
+from scenarios import random_binary
 from sklearn import datasets
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import Perceptron as SkPerceptron
@@ -18,7 +18,6 @@ from sim.learners.nearest_centroid import NearestCentroid
 from sim.learners.perceptron import Perceptron
 from sim.learners.sgd_perceptron import SGDPerceptron
 from sim.registry import learners
-from tests.scenarios import csr_layout, dense_layout
 
 LEARNERS = learners()
 
@@ -34,15 +33,6 @@ def sklearn_data(name):
     if name != "digits":  # digits are already pixel counts 0..16
         X = integer_standardized(X)
     return X.astype(np.float64), y.astype(np.int64)
-
-
-@cache
-def random_binary(n_samples=400, n_features=60, n_classes=2, seed=0):
-    """Binary features with labels that depend on them (plus noise), so models learn."""
-    rng = np.random.default_rng(seed)
-    X = (rng.random((n_samples, n_features)) < 0.3).astype(np.float64)
-    scores = X @ rng.normal(size=(n_features, n_classes)) + rng.normal(size=(n_samples, n_classes))
-    return X, scores.argmax(axis=1).astype(np.int64)
 
 
 # -- SGDPerceptron: scikit-learn's SGDClassifier(loss="perceptron") is the oracle ---------
@@ -368,49 +358,6 @@ def test_accuracy_is_the_mean_of_correct_predictions(trained):
     accuracy = model.accuracy(X, y)
     assert accuracy == np.mean(model.predict_many(X) == y)
     assert 0.6 < accuracy < 1.0  # learned something; not a degenerate all-correct case
-
-
-def test_predict_many_returns_int64_matching_predict(trained):
-    model, X, _ = trained
-    predictions = model.predict_many(X)
-    assert predictions.dtype == np.int64
-    assert [model.predict(x) for x in X] == predictions.tolist()
-
-
-@pytest.mark.parametrize("kind", sorted(LEARNERS))
-def test_every_form_of_the_data_gives_the_same_model_and_predictions(kind):
-    """Dense arrays, scipy sparse matrices, Features and views of Features are one data:
-    fitting, predicting and updating on any of them gives identical states."""
-    X, y = random_binary()
-    counts = X * np.random.default_rng(1).integers(1, 4, size=X.shape)  # not only 0/1
-    whole, dense = csr_layout(counts), dense_layout(counts)  # nonzeros only; every value
-    forms = [counts[:300], sparse.csr_array(counts[:300]), whole[:300], whole[np.arange(300)]]
-    forms += [dense[:300]]
-    models = [
-        LEARNERS[kind](X.shape[1], 2).fit(f, y[:300], np.random.default_rng(0)) for f in forms
-    ]
-    for model in models:
-        model.update(counts[300], int(1 - y[300]))  # a dense row
-        model.update(whole[301], int(1 - y[301]))  # a Row
-    states = [model.state() for model in models]
-    for state in states[1:]:
-        assert all(np.array_equal(a, b) for a, b in zip(state, states[0], strict=True))
-    expected = models[0].predict_many(counts[302:])
-    for model in models:
-        np.testing.assert_array_equal(model.predict_many(whole[302:]), expected)
-        np.testing.assert_array_equal(model.predict_many(dense[302:]), expected)
-        assert [model.predict(whole[i]) for i in range(302, len(y))] == expected.tolist()
-        assert [model.predict(dense[i]) for i in range(302, len(y))] == expected.tolist()
-
-
-def test_copy_is_independent(trained):
-    model, X, y = trained
-    before = model.state()
-    clone = model.copy()
-    for x_i, y_i in zip(X, y, strict=True):
-        clone.update(x_i, int(1 - y_i))  # wrong labels: every learner changes
-    assert all(np.array_equal(a, b) for a, b in zip(before, model.state(), strict=True))
-    assert not all(np.array_equal(a, b) for a, b in zip(before, clone.state(), strict=True))
 
 
 def test_update_gas_counts_nonzero_features(trained):

@@ -169,6 +169,25 @@ def installed(tmp_path) -> Path:
     return site
 
 
+def test_installed_plugins_pass_the_conformance_suite(installed):
+    """tests/test_conformance.py, unedited, picks the toy kinds up from the registry."""
+    root = Path(__file__).resolve().parents[1]
+    suite = subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/test_conformance.py", "-p", "no:cacheprovider"]
+        + ["-k", "toll or stubborn or majority", "-q", "-rA"],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(installed)},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert suite.returncode == 0, suite.stdout[-3000:]
+    passed = [line for line in suite.stdout.splitlines() if line.startswith("PASSED")]
+    for kind in ("toll", "stubborn", "majority"):
+        assert any(f"[{kind}" in line for line in passed), kind  # each kind was checked
+    assert len(passed) >= 10
+
+
 def summary_of(out: Path) -> pd.DataFrame:
     (path,) = out.glob("toy/*/summary.csv")
     return pd.read_csv(path)

@@ -10,12 +10,12 @@ import pytest
 from scenarios import build
 
 from mechanisms.prediction_market import PredictionMarket, PredictionMarketParams, commitment
+from sim.chain import DAY
 from sim.config import ConfigError, validate
 from sim.contract import CollaborativeTrainer
 from sim.features import Features
 from sim.learners import make_learner
 from sim.ledger import Ledger, Rejected
-from sim.mechanism import DAY
 
 # --- a market with a settable clock ---------------------------------------------------
 

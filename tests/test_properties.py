@@ -13,23 +13,21 @@ often invalid values, on a strict ledger and a real perceptron. After every call
 Examples are derandomized so CI is deterministic; each mechanism runs a few thousand calls.
 """
 
-import copy
-import dataclasses
-
 import numpy as np
 import pytest
 import scenarios
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from scenarios import differences, snapshot
 
 from mechanisms.dtr import DepositRefundTake, DTRParams
 from mechanisms.gamified import Gamified, GamifiedParams
 from mechanisms.none import Open
 from mechanisms.prediction_market import PredictionMarket, PredictionMarketParams
-from sim.contract import Contribution
+from sim.chain import DAY
 from sim.learners.perceptron import Perceptron
 from sim.ledger import Rejected
-from sim.mechanism import DAY, Params
+from sim.mechanism import Params
 
 N_SAMPLES, N_FEATURES = 20, 5
 ACCOUNTS = ("a", "b", "c")
@@ -60,54 +58,6 @@ class Chain(scenarios.Chain):
         balances = dict.fromkeys(ACCOUNTS, START) | {PROVIDER: BOUNTY + 100}
         super().__init__(mechanism, Perceptron(N_FEATURES, 2), SAMPLES, balances)
         self.total = self.ledger.total
-
-
-# -- comparing whole states ---------------------------------------------------------------
-
-
-def contribution_slots(contribution: Contribution) -> dict:
-    return {slot: getattr(contribution, slot) for slot in Contribution.__slots__}
-
-
-def snapshot(chain: Chain) -> dict:
-    mechanism_state = {k: v for k, v in vars(chain.mechanism).items() if k != "contract"}
-    return copy.deepcopy(
-        {
-            "balances": dict(chain.ledger.balances),
-            "log": len(chain.ledger.log),
-            "contributions": [contribution_slots(c) for c in chain.contract.contributions],
-            "learner": chain.learner.state(),
-            "mechanism": mechanism_state,
-        }
-    )
-
-
-def differences(a, b, path="state") -> list[str]:
-    """Where `a` and `b` differ (numpy arrays, dicts, Counters, sets, dataclasses, slots)."""
-    if type(a) is not type(b):
-        return [f"{path}: {type(a).__name__} != {type(b).__name__}"]
-    if isinstance(a, np.ndarray):
-        same = a.dtype == b.dtype and a.shape == b.shape and np.array_equal(a, b)
-        return [] if same else [f"{path}: arrays differ"]
-    if isinstance(a, dict):  # Counters too: keys must match exactly, not just nonzero counts
-        if set(a) != set(b):
-            return [f"{path}: keys {sorted(map(str, a))} != {sorted(map(str, b))}"]
-        return [d for key in a for d in differences(a[key], b[key], f"{path}[{key!r}]")]
-    if isinstance(a, list | tuple):
-        if len(a) != len(b):
-            return [f"{path}: length {len(a)} != {len(b)}"]
-        return [
-            d
-            for i, (x, y) in enumerate(zip(a, b, strict=True))
-            for d in differences(x, y, f"{path}[{i}]")
-        ]
-    if isinstance(a, Contribution):
-        return differences(contribution_slots(a), contribution_slots(b), path)
-    if dataclasses.is_dataclass(a) and not isinstance(a, type):
-        return differences(vars(a), vars(b), path)
-    if isinstance(a, Params):
-        return [] if a == b else [f"{path}: params differ"]
-    return [] if a == b else [f"{path}: {a!r} != {b!r}"]
 
 
 # -- strategies ---------------------------------------------------------------------------
