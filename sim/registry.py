@@ -21,9 +21,9 @@ from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
 
-MECHANISMS: dict[str, type] = {}
-BEHAVIOURS: dict[str, type] = {}
-LEARNERS: dict[str, type] = {}
+_MECHANISMS: dict[str, type] = {}
+_BEHAVIOURS: dict[str, type] = {}
+_LEARNERS: dict[str, type] = {}
 
 ENTRY_POINTS = "decai_sim.plugins"
 """The entry point group in which an installed package names its plugin modules."""
@@ -53,9 +53,9 @@ def _registrar(registry: dict[str, type], what: str):
     return register
 
 
-register_mechanism = _registrar(MECHANISMS, "mechanism")
-register_behaviour = _registrar(BEHAVIOURS, "agent kind")
-register_learner = _registrar(LEARNERS, "model")
+register_mechanism = _registrar(_MECHANISMS, "mechanism")
+register_behaviour = _registrar(_BEHAVIOURS, "agent kind")
+register_learner = _registrar(_LEARNERS, "model")
 
 
 def load_plugins(modules: tuple[str, ...] | list[str] = ()) -> None:
@@ -110,19 +110,19 @@ def import_plugin(module: str) -> None:
 def mechanisms() -> dict[str, type]:
     """Every mechanism, by kind, in name order."""
     load_plugins()
-    return dict(sorted(MECHANISMS.items()))
+    return dict(sorted(_MECHANISMS.items()))
 
 
 def behaviours() -> dict[str, type]:
     """Every contributor behaviour, by kind, in name order."""
     load_plugins()
-    return dict(sorted(BEHAVIOURS.items()))
+    return dict(sorted(_BEHAVIOURS.items()))
 
 
 def learners() -> dict[str, type]:
     """Every learner, by kind, in name order."""
     load_plugins()
-    return dict(sorted(LEARNERS.items()))
+    return dict(sorted(_LEARNERS.items()))
 
 
 def summarised_kinds() -> list[str]:
@@ -155,12 +155,12 @@ def _lookup(registry: dict[str, type], what: str, kind: str, internal: bool = Tr
 
 
 def mechanism_class(kind: str) -> type:
-    return _lookup(MECHANISMS, "mechanism", kind)
+    return _lookup(_MECHANISMS, "mechanism", kind)
 
 
 def behaviour_class(kind: str, *, internal: bool = True) -> type:
-    return _lookup(BEHAVIOURS, "agent kind", kind, internal)
+    return _lookup(_BEHAVIOURS, "agent kind", kind, internal)
 
 
 def learner_class(kind: str) -> type:
-    return _lookup(LEARNERS, "model kind", kind)
+    return _lookup(_LEARNERS, "model kind", kind)

@@ -7,7 +7,7 @@ from scenarios import build, small_config
 from agents.adversarial import Adversarial
 from agents.honest import Honest
 from sim.config import validate
-from sim.registry import BEHAVIOURS, behaviour_class
+from sim.registry import behaviour_class, behaviours
 
 
 def submitted(model, sender):
@@ -25,7 +25,7 @@ def model():
 
 def test_registry_finds_each_behaviour():
     assert behaviour_class("honest") is Honest and behaviour_class("adversarial") is Adversarial
-    assert Adversarial.strategies and set(BEHAVIOURS) >= {"honest", "adversarial"}
+    assert Adversarial.strategies and set(behaviours()) >= {"honest", "adversarial"}
     with pytest.raises(ValueError, match="unknown agent kind 'saboteur'"):
         behaviour_class("saboteur")
 
