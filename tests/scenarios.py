@@ -5,6 +5,7 @@ import dataclasses
 from functools import cache
 
 import numpy as np
+import pytest
 from scipy import sparse
 
 import sim.runner
@@ -12,7 +13,7 @@ from sim.chain import Contribution
 from sim.config import validate
 from sim.contract import CollaborativeTrainer
 from sim.features import Features, compact
-from sim.ledger import Ledger
+from sim.ledger import Ledger, Rejected
 from sim.params import Params
 from sim.simulation import build_model, make_split, simulate
 
@@ -50,6 +51,9 @@ class ScriptedLearner:
 
     def update(self, x, y):
         self.updates.append(y)
+
+    def state(self):
+        return (list(self.updates),)
 
 
 def small_config(cost_weight=20, attackers=1, attacker_reports=True, **experiment):
@@ -147,7 +151,7 @@ def snapshot(chain: Chain) -> dict:
             "balances": dict(chain.ledger.balances),
             "log": len(chain.ledger.log),
             "contributions": [contribution_slots(c) for c in chain.contract.contributions],
-            "learner": chain.learner.state(),
+            "learner": chain.contract.learner.state(),
             "mechanism": mechanism_state,
         }
     )
@@ -188,3 +192,12 @@ def random_binary(n_samples=400, n_features=60, n_classes=2, seed=0):
     X = (rng.random((n_samples, n_features)) < 0.3).astype(np.float64)
     scores = X @ rng.normal(size=(n_features, n_classes)) + rng.normal(size=(n_samples, n_classes))
     return X, scores.argmax(axis=1).astype(np.int64)
+
+
+def assert_refused(chain, call, *args, match, **kwargs):
+    """`call(*args, **kwargs)` raises `Rejected` for the reason `match` and changes nothing
+    at all: balances and log, contributions, the model, the mechanism's own state."""
+    before = snapshot(chain)
+    with pytest.raises(Rejected, match=match):
+        call(*args, **kwargs)
+    assert not differences(before, snapshot(chain))

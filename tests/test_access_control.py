@@ -44,7 +44,7 @@ import copy
 import numpy as np
 import pytest
 import scenarios
-from scenarios import ScriptedLearner
+from scenarios import ScriptedLearner, assert_refused
 
 from mechanisms.dtr import DepositRefundTake, DTRParams
 from mechanisms.gamified import Gamified, GamifiedParams
@@ -57,7 +57,6 @@ from mechanisms.prediction_market import (
 )
 from sim.chain import DAY
 from sim.features import Features
-from sim.ledger import Rejected
 from sim.params import Params
 
 ACCOUNTS = ("a", "b", "c", "d")
@@ -126,25 +125,6 @@ class Chain(scenarios.Chain):
         """Make the model predict the contribution's label (right) or the other one."""
         label = contribution.label if right else 1 - contribution.label
         self.contract.samples[contribution.sample] = label
-
-
-def holdings(chain):
-    """Balances, logged transactions, points and what is left of each contribution."""
-    return (
-        dict(chain.ledger.balances),
-        len(chain.ledger.log),
-        {account: chain.mechanism.points(account) for account in chain.ledger.balances},
-        [(c.remaining, c.refunded, set(c.reporters)) for c in chain.contract.contributions],
-    )
-
-
-def assert_rejected(chain, call, *args, match, **kwargs):
-    """`call` raises Rejected for the reason `match` and moves no unit and no point."""
-    before = holdings(chain)
-    with pytest.raises(Rejected, match=match):
-        call(*args, **kwargs)
-    assert holdings(chain) == before
-    assert sum(chain.ledger.balances.values()) == chain.ledger.total
 
 
 def per_kind(**reasons):
@@ -229,11 +209,11 @@ def test_only_account_holders_send_calls(kind, sender):
     mine = chain.add("a", *GOOD, at=100)
     contract = chain.at(100 + 30 * DAY)
     match = "not an account that may send calls"
-    assert_rejected(chain, contract.add_data, sender, 0, *GOOD, match=match)
-    assert_rejected(chain, contract.refund, sender, mine.id, match=match)
-    assert_rejected(chain, contract.report, sender, mine.id, match=match)
-    assert_rejected(chain, contract.predict, sender, 0, SAMPLES[0], match=match)
-    assert_rejected(chain, contract.call, sender, "end_market", match=match)
+    assert_refused(chain, contract.add_data, sender, 0, *GOOD, match=match)
+    assert_refused(chain, contract.refund, sender, mine.id, match=match)
+    assert_refused(chain, contract.report, sender, mine.id, match=match)
+    assert_refused(chain, contract.predict, sender, 0, SAMPLES[0], match=match)
+    assert_refused(chain, contract.call, sender, "end_market", match=match)
     chain.add("b", *GOOD, at=contract.clock())
 
 
@@ -247,7 +227,7 @@ def test_only_account_holders_send_calls(kind, sender):
 )
 def test_only_the_submitter_refunds(kind, reason):
     chain, mine = claimable(kind)
-    assert_rejected(chain, chain.contract.refund, "b", mine.id, match=reason)
+    assert_refused(chain, chain.contract.refund, "b", mine.id, match=reason)
     chain.contract.refund("a", mine.id)
 
 
@@ -257,7 +237,7 @@ def test_only_the_submitter_refunds(kind, reason):
 def test_nothing_is_refunded_twice(kind, reason):
     chain, mine = claimable(kind)
     chain.contract.refund("a", mine.id)
-    assert_rejected(chain, chain.contract.refund, "a", mine.id, match=reason)
+    assert_refused(chain, chain.contract.refund, "a", mine.id, match=reason)
 
 
 @per_kind(dtr="nothing is left", gamified="already validated", prediction_market="already paid out")
@@ -266,7 +246,7 @@ def test_nothing_is_reported_after_its_refund(kind, reason):
     chain.contract.refund("a", mine.id)
     to_take_time(chain, mine)
     chain.model_says(mine, right=False)
-    assert_rejected(chain, chain.contract.report, "c", mine.id, match=reason)
+    assert_refused(chain, chain.contract.report, "c", mine.id, match=reason)
 
 
 def taken_by_c(kind):
@@ -288,15 +268,15 @@ ALREADY_TAKEN = per_kind(
 @ALREADY_TAKEN
 def test_nothing_is_taken_twice(kind, reason):
     chain, mine = taken_by_c(kind)
-    assert_rejected(chain, chain.contract.report, "b", mine.id, match=reason)
-    assert_rejected(chain, chain.contract.report, "c", mine.id, match=reason)
+    assert_refused(chain, chain.contract.report, "b", mine.id, match=reason)
+    assert_refused(chain, chain.contract.report, "c", mine.id, match=reason)
 
 
 @ALREADY_TAKEN
 def test_nothing_is_refunded_after_it_was_taken(kind, reason):
     chain, mine = taken_by_c(kind)
     chain.model_says(mine, right=True)
-    assert_rejected(chain, chain.contract.refund, "a", mine.id, match=reason)
+    assert_refused(chain, chain.contract.refund, "a", mine.id, match=reason)
 
 
 # -- dtr and gamified: the refund window and reports ---------------------------------------
@@ -309,7 +289,7 @@ def test_no_refund_before_the_refund_window(kind):
     chain = Chain(kind)
     mine = chain.add("a", *GOOD, at=100)
     opens = chain.mechanism.refund_opens(mine)
-    assert_rejected(chain, chain.at(opens - 1).refund, "a", mine.id, match="refund window")
+    assert_refused(chain, chain.at(opens - 1).refund, "a", mine.id, match="refund window")
     chain.at(opens).refund("a", mine.id)
 
 
@@ -317,7 +297,7 @@ def test_no_refund_before_the_refund_window(kind):
 def test_no_report_before_the_refund_window(kind):
     chain, bad = bad_contribution(kind)
     opens = chain.mechanism.report_opens(bad)
-    assert_rejected(chain, chain.at(opens - 1).report, "b", bad.id, match="refund window")
+    assert_refused(chain, chain.at(opens - 1).report, "b", bad.id, match="refund window")
     chain.at(opens).report("b", bad.id)
 
 
@@ -325,7 +305,7 @@ def test_no_report_before_the_refund_window(kind):
 def test_nobody_reports_their_own_contribution(kind, reason):
     chain, bad = bad_contribution(kind)
     contract = chain.at(chain.mechanism.report_opens(bad))
-    assert_rejected(chain, contract.report, "a", bad.id, match=reason)
+    assert_refused(chain, contract.report, "a", bad.id, match=reason)
     contract.report("b", bad.id)
 
 
@@ -334,7 +314,7 @@ def test_no_reporter_reports_the_same_contribution_twice(kind, reason):
     chain, bad = bad_contribution(kind)
     contract = chain.at(chain.mechanism.report_opens(bad))
     contract.report("b", bad.id)
-    assert_rejected(chain, contract.report, "b", bad.id, match=reason)
+    assert_refused(chain, contract.report, "b", bad.id, match=reason)
 
 
 # -- dtr -----------------------------------------------------------------------------------
@@ -344,14 +324,14 @@ def test_dtr_submitter_takes_its_own_deposit_only_after_the_take_window():
     chain, bad = bad_contribution("dtr")
     opens = chain.mechanism.take_all_opens(bad)
     late = chain.at(opens - 1)
-    assert_rejected(chain, late.report, "a", bad.id, match="cannot take your own deposit")
+    assert_refused(chain, late.report, "a", bad.id, match="cannot take your own deposit")
     assert chain.at(opens).report("a", bad.id) == bad.deposit
 
 
 def test_dtr_reporter_needs_a_verified_contribution():
     chain, bad = bad_contribution("dtr")
     contract = chain.at(chain.mechanism.report_opens(bad))
-    assert_rejected(chain, contract.report, "d", bad.id, match="no verified good contribution")
+    assert_refused(chain, contract.report, "d", bad.id, match="no verified good contribution")
     contract.report("b", bad.id)
 
 
@@ -360,8 +340,8 @@ def test_dtr_prediction_fee_is_paid_in_full_and_never_negative():
     x = SAMPLES[0]
     chain.contract.predict("d", 5, x)
     assert chain.ledger["d"] == START - 5
-    assert_rejected(chain, chain.contract.predict, "d", -1, x, match="negative value")
-    assert_rejected(chain, chain.contract.predict, "d", START, x, match="needs")
+    assert_refused(chain, chain.contract.predict, "d", -1, x, match="negative value")
+    assert_refused(chain, chain.contract.predict, "d", START, x, match="needs")
 
 
 # -- gamified ------------------------------------------------------------------------------
@@ -377,13 +357,13 @@ def test_gamified_nothing_is_judged_after_the_expiry_window(call, sender, data):
     first, second = chain.add("a", *data, at=100), chain.add("a", *data, at=100)
     expires = chain.mechanism.expires(first)
     getattr(chain.at(expires - 1), call)(sender, first.id)
-    assert_rejected(chain, getattr(chain.at(expires), call), sender, second.id, match="expired")
+    assert_refused(chain, getattr(chain.at(expires), call), sender, second.id, match="expired")
 
 
 def test_gamified_adds_carry_no_money():
     chain = Chain("gamified")
     chain.at(100).add_data("a", 0, *GOOD)
-    assert_rejected(chain, chain.contract.add_data, "a", 5, *GOOD, match="takes no deposits")
+    assert_refused(chain, chain.contract.add_data, "a", 5, *GOOD, match="takes no deposits")
 
 
 # -- none ----------------------------------------------------------------------------------
@@ -399,7 +379,7 @@ def test_open_baseline_has_no_refunds_or_reports(call, reason):
     mine = chain.add("a", *GOOD, at=100)
     contract = chain.at(100 + 10 * DAY)
     for sender in ("a", "b"):
-        assert_rejected(chain, getattr(contract, call), sender, mine.id, match=reason)
+        assert_refused(chain, getattr(contract, call), sender, mine.id, match=reason)
 
 
 # -- fees and calls of the mechanism's own -------------------------------------------------
@@ -410,14 +390,14 @@ def test_no_prediction_fees(kind):
     chain = Chain(kind)
     chain.contract.predict("d", 0, SAMPLES[0])
     match = "takes no prediction fees"
-    assert_rejected(chain, chain.contract.predict, "d", 5, SAMPLES[0], match=match)
+    assert_refused(chain, chain.contract.predict, "d", 5, SAMPLES[0], match=match)
 
 
 @pytest.mark.parametrize("kind", ["dtr", "gamified", "none"])
 def test_no_prediction_market_calls_elsewhere(kind):
     chain = Chain(kind)
     for name in PredictionMarket.calls:
-        assert_rejected(chain, chain.contract.call, PROVIDER, name, match="has no call")
+        assert_refused(chain, chain.contract.call, PROVIDER, name, match="has no call")
 
 
 # -- prediction market ---------------------------------------------------------------------
@@ -428,8 +408,8 @@ def test_market_pays_nothing_out_before_the_rewards(phase):
     chain = market()
     mine = chain.add("a", *GOOD, at=100)
     move_to(chain, phase)
-    assert_rejected(chain, chain.contract.refund, "a", mine.id, match="not been processed")
-    assert_rejected(chain, chain.contract.report, "c", mine.id, match="not been processed")
+    assert_refused(chain, chain.contract.refund, "a", mine.id, match="not been processed")
+    assert_refused(chain, chain.contract.report, "c", mine.id, match="not been processed")
     move_to(chain, Phase.COLLECTION)
     assert chain.contract.refund("a", mine.id) == STAKE
 
@@ -437,7 +417,7 @@ def test_market_pays_nothing_out_before_the_rewards(phase):
 def test_market_unclaimed_balance_is_taken_only_after_the_claim_window():
     chain, mine = claimable("prediction_market")
     opens = chain.mechanism.take_all_opens(mine)
-    assert_rejected(chain, chain.at(opens - 1).report, "c", mine.id, match="claim window")
+    assert_refused(chain, chain.at(opens - 1).report, "c", mine.id, match="claim window")
     assert chain.at(opens).report("c", mine.id) == STAKE
 
 
@@ -446,17 +426,17 @@ def test_market_balance_is_withdrawn_once_whichever_contribution_is_named():
     first, second = chain.add("a", *GOOD, at=100), chain.add("a", *BAD, at=200)
     move_to(chain, Phase.COLLECTION)
     assert chain.contract.refund("a", second.id) == 2 * STAKE
-    assert_rejected(chain, chain.contract.refund, "a", first.id, match="already paid out")
+    assert_refused(chain, chain.contract.refund, "a", first.id, match="already paid out")
 
 
 def test_market_only_the_provider_reveals_the_test_set():
     chain = market(opened=False)
     first = chain.mechanism.first_portion
     match = "only the bounty provider"
-    assert_rejected(chain, reveal, chain, first, sender="a", match=match)
+    assert_refused(chain, reveal, chain, first, sender="a", match=match)
     reveal(chain, first)
     move_to(chain, Phase.REVEAL)
-    assert_rejected(chain, reveal, chain, 1 - first, sender="a", match=match)
+    assert_refused(chain, reveal, chain, 1 - first, sender="a", match=match)
     reveal(chain, 1 - first)
     assert chain.mechanism.phase is Phase.REWARD
 
@@ -464,14 +444,14 @@ def test_market_only_the_provider_reveals_the_test_set():
 def test_market_only_the_provider_ends_the_market():
     chain = market()
     contract = chain.at(chain.mechanism.end_by_length())
-    assert_rejected(chain, contract.call, "a", "end_market", match="only the bounty provider")
+    assert_refused(chain, contract.call, "a", "end_market", match="only the bounty provider")
     contract.call(PROVIDER, "end_market")
 
 
 def test_market_is_initialised_once():
     chain = market(opened=False)
     for sender in ("a", PROVIDER):
-        assert_rejected(chain, initialize, chain, sender, match="already initialised")
+        assert_refused(chain, initialize, chain, sender, match="already initialised")
     assert chain.mechanism.provider == PROVIDER
 
 
@@ -481,4 +461,4 @@ def test_market_takes_contributions_only_while_it_runs(phase):
     chain.add("a", *GOOD, at=100)
     move_to(chain, phase)
     match = f"not accepted in the {phase} phase"
-    assert_rejected(chain, chain.contract.add_data, "b", STAKE, *GOOD, match=match)
+    assert_refused(chain, chain.contract.add_data, "b", STAKE, *GOOD, match=match)
