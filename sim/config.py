@@ -284,7 +284,8 @@ class AgentGroup(BaseModel):
 
 
 class PopulationSection(Section):
-    """Shorthand for three groups, `honest`, `lazy` and `adversarial`, sharing defaults."""
+    """Shorthand for groups sharing defaults: `adversarial` and `lazy` (the paper's attack
+    and lazy rates), any other agent kind by its share, and `honest` for the rest."""
 
     contributors: int = Field(10, ge=1, description="agents in all")
     attack_rate: float = Field(0.0, ge=0, le=1, description="share that is adversarial")
@@ -299,11 +300,30 @@ class PopulationSection(Section):
     )
     mean_wait_hours: float = Field(1.0, gt=0, description="mean time between its actions")
     mistake_rate: float = Field(0.0, ge=0, le=1, description="honest: chance of a wrong label")
+    shares: dict[str, float] | None = Field(
+        None, description="other agent kinds' shares of the contributors, e.g. {model_user = 0.1}"
+    )
+    strategies: dict[str, str] | None = Field(
+        None, description="the strategy of a kind in shares (default: the kind's first)"
+    )
 
     @model_validator(mode="after")
     def _check(self):
-        if self.attack_rate + self.lazy_rate > 1:
-            raise KeyedError("attack_rate", "attack_rate + lazy_rate must be at most 1")
+        shares, strategies = self.shares or {}, self.strategies or {}
+        if self.attack_rate + self.lazy_rate + sum(shares.values()) > 1:
+            raise KeyedError(
+                "attack_rate", "attack_rate + lazy_rate + the shares must be at most 1"
+            )
+        for kind, share in shares.items():
+            behaviour = _registered(partial(behaviour_class, internal=False), kind, "shares")
+            if not 0 <= share <= 1:
+                raise KeyedError(f"shares.{kind}", f"must be between 0 and 1, got {share}")
+            strategy = strategies.get(kind, behaviour.default_strategy())
+            if strategy is not None:
+                _check_strategy(behaviour, strategy, f"strategies.{kind}")
+        for kind in strategies:
+            if kind not in shares:
+                raise KeyedError(f"strategies.{kind}", f"{kind} has no share in shares")
         for kind, rate_key, strategy_key in (
             ("adversarial", "attack_rate", "attack_strategy"),
             ("lazy", "lazy_rate", "lazy_strategy"),
@@ -323,15 +343,19 @@ class PopulationSection(Section):
     def groups(self) -> list[AgentGroup]:
         attackers = round(self.contributors * self.attack_rate)
         lazy = round(self.contributors * self.lazy_rate)
+        shares, strategies = self.shares or {}, self.strategies or {}
+        others = {kind: round(self.contributors * share) for kind, share in shares.items()}
         shared = {
             "start_balance": self.start_balance,
             "mean_deposit": self.mean_deposit,
             "mean_wait_hours": self.mean_wait_hours,
         }
+        honest = self.contributors - attackers - lazy - sum(others.values())
         groups = [
-            ("honest", "honest", None, self.contributors - attackers - lazy),
+            ("honest", "honest", None, honest),
             ("lazy", "lazy", self.lazy_strategy, lazy),
             ("adversarial", "adversarial", self.attack_strategy, attackers),
+            *((kind, kind, strategies.get(kind), n) for kind, n in others.items()),
         ]
         return [
             AgentGroup(

@@ -291,8 +291,9 @@ def config_reference() -> str:
     parts.append(
         _section(
             "[population]",
-            "Shorthand for the agent groups `honest`, `lazy` and `adversarial` sharing these "
-            "settings (instead of `[[agents]]`).",
+            "Shorthand for agent groups sharing these settings (instead of `[[agents]]`): "
+            "`adversarial` and `lazy` by their rates, any other kind (a plugin's too) by its "
+            "entry in `shares`, and `honest` for the rest.",
             rows["population"],
             "population",
         )

@@ -365,6 +365,36 @@ def test_population_rates_cannot_exceed_one():
     assert message.startswith("exp.toml: population.attack_rate: ")
 
 
+def test_population_gives_any_other_agent_kind_its_share():
+    config = Experiment(
+        population(
+            contributors=10,
+            attack_rate=0.2,
+            shares={"model_user": 0.3, "lazy": 0.1},
+            strategies={"lazy": "duplicate"},
+        )
+    ).config
+    assert counts(config) == {"honest": 4, "adversarial": 2, "model_user": 3, "lazy": 1}
+    lazy = next(group for group in config.groups() if group.kind == "lazy")
+    assert lazy.strategy == "duplicate" and lazy.mean_wait_hours == 1.0
+
+
+@pytest.mark.parametrize(
+    ("fields", "key", "message"),
+    [
+        ({"shares": {"wizard": 0.1}}, "shares", "unknown agent kind 'wizard'"),
+        ({"shares": {"bounty_provider": 0.1}}, "shares", "added by its mechanism"),
+        ({"shares": {"model_user": 0.9}, "attack_rate": 0.2}, "attack_rate", "at most 1"),
+        ({"shares": {"model_user": -0.1}}, "shares.model_user", "between 0 and 1"),
+        ({"strategies": {"lazy": "duplicate"}}, "strategies.lazy", "no share"),
+        ({"shares": {"lazy": 0.1}, "strategies": {"lazy": "nap"}}, "strategies.lazy", "nap"),
+    ],
+)
+def test_population_shares_are_checked(fields, key, message):
+    error = error_of(population(contributors=10, **fields))
+    assert error.startswith(f"exp.toml: population.{key}: ") and message in error, error
+
+
 def test_population_bad_attack_strategy_names_the_population_key():
     message = error_of(population(contributors=4, attack_rate=0.5, attack_strategy="nuke"))
     assert message.startswith("exp.toml: population.attack_strategy: "), message

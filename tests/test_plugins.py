@@ -223,6 +223,13 @@ def test_installed_plugins_are_listed_documented_and_run(installed, tmp_path):
     assert (summary["stubborn_balance_change"] < 0).all()
     assert (summary["stubborn_balance_change"] % 2 == 0).all()
 
+    # [population] gives the new kind its share, as it does the built-in ones.
+    shorthand = CONFIG.format(plugins="").split("[[agents]]")[0]
+    config.write_text(shorthand + "[population]\ncontributors = 4\nshares = {stubborn = 0.5}\n")
+    run = decai("run", str(config), "--out", "pop", "--quiet", cwd=tmp_path, pythonpath=installed)
+    assert run.returncode == 0, run.stderr
+    assert (summary_of(tmp_path / "pop")["stubborn_accepted"] > 0).all()
+
 
 def test_a_config_loads_plugin_files_by_path_in_every_worker(tmp_path):
     for name, text in FILES.items():
