@@ -12,11 +12,10 @@
 """
 
 import copy
-import sys
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from concurrent.futures import Executor
-from contextlib import contextmanager, nullcontext
+from contextlib import nullcontext
 from numbers import Integral
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,9 @@ from matplotlib.figure import Figure
 
 from sim import sweep_plots
 from sim.config import ConfigError, Experiment, read_toml, set_key
+from sim.executor import make_executor
 from sim.results import Results
-from sim.runner import make_executor, run_experiment
+from sim.runner import run_experiment
 
 DEFAULT_OUT = Path("results")
 """Where `run` writes by default, relative to the working directory, as `decai run` does
@@ -62,10 +62,11 @@ def run(
                Applied after **keys, so a key given both ways takes this value.
     out:       the results root: the folder is `<out>/<experiment.name>/<timestamp>/`.
                Default `results` in the working directory (as `decai run`); not "".
-    jobs:      worker processes, at least 1 (`decai run --jobs`): a forkserver process pool
-               that runs only sim's own functions, so neither a notebook nor a script needs
-               an `if __name__ == "__main__":` guard. Same results, to the byte, as jobs=1.
-    executor:  an executor of your own instead (e.g. from `sim.runner.make_executor(4,
+    jobs:      worker processes, at least 1 (`decai run --jobs`): a process pool (loky)
+               whose workers never import the caller's `__main__`, so neither a notebook
+               nor a script needs an `if __name__ == "__main__":` guard. Same results, to
+               the byte, as jobs=1.
+    executor:  an executor of your own instead (e.g. from `sim.executor.make_executor(4,
                "dask")`, or any `concurrent.futures.Executor`), reused across calls; not
                together with jobs > 1.
     progress:  show a progress bar (tqdm, on stderr).
@@ -99,7 +100,7 @@ def run(
     experiment = Experiment(raw, source)
 
     pool = make_executor(jobs) if executor is None else nullcontext(executor)
-    with pool as running, _workers_skip_main(running is not None):
+    with pool as running:
         results = run_experiment(
             experiment,
             Path(out) if out is not None else DEFAULT_OUT,
@@ -115,30 +116,6 @@ def run(
             stacklevel=2,
         )
     return results
-
-
-@contextmanager
-def _workers_skip_main(active: bool) -> Iterator[None]:
-    """Keep worker processes from importing the caller's `__main__`.
-
-    Spawned and forkserver workers import the main script (as `__mp_main__`) before they
-    run anything; an unguarded script would then run again in each worker. The workers run
-    only sim's functions, so while the pool starts its workers they are told there is no
-    main module to import (as in Jupyter or `python -c`, where there is none anyway).
-    """
-    main = sys.modules.get("__main__")
-    hidden = ("__file__", "__spec__")
-    if not active or main is None:
-        yield
-        return
-    saved = {name: main.__dict__[name] for name in hidden if name in main.__dict__}
-    main.__dict__.pop("__file__", None)
-    main.__spec__ = None  # read, not looked up with a default, by multiprocessing
-    try:
-        yield
-    finally:
-        main.__dict__.pop("__spec__", None)
-        main.__dict__.update(saved)
 
 
 def figures(results: Results) -> dict[str, Figure]:

@@ -12,15 +12,13 @@ from pathlib import Path
 
 from sim.config import ConfigError, Experiment
 from sim.datasets import DATASETS, DatasetError
+from sim.executor import ExecutorError, freeze_startup_objects, make_executor
 from sim.registry import behaviours, learners, mechanisms, summarised_kinds
 from sim.results import ResultsError, load_results
 from sim.runner import (
-    ExecutorError,
     Interrupted,
     RunsFailed,
     check_data,
-    freeze_startup_objects,
-    make_executor,
     missing_runs,
     open_unfinished,
     planned_runs,

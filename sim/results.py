@@ -17,7 +17,6 @@ each data file's absolute path and SHA-256), and each part says which run it is:
 finds them unchanged or refuses, so a folder never mixes the runs of two experiments.
 """
 
-import fcntl
 import hashlib
 import json
 import os
@@ -31,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from filelock import lock_descriptor
 from matplotlib.figure import Figure
 
 from sim import plots
@@ -253,18 +253,24 @@ def start_results(path: Path, config_toml: str, manifest: dict) -> None:
 def held(path: Path) -> Iterator[None]:
     """Hold the results folder while a sweep writes it: a `--resume` of a folder another
     process is still writing would mix two writers' files. The lock (flock on the folder)
-    goes with its process, however it ends, so a killed sweep can be resumed at once."""
+    goes with its process, however it ends, so a killed sweep can be resumed at once.
+
+    Where there is no such lock, the sweep goes on unguarded rather than not at all: a file
+    system without locks, or Windows, which cannot open a folder as a file to lock it."""
+    if os.name != "posix":
+        yield
+        return
     folder = os.open(path, os.O_RDONLY)
     try:
         try:
-            fcntl.flock(folder, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+            busy = not lock_descriptor(folder, blocking=False)
+        except OSError:  # a file system without locks
+            busy = False
+        if busy:
             raise ResultsError(
                 f"{path}: another decai process is writing this folder; let it finish "
                 "(or stop it) first"
-            ) from None
-        except OSError:  # a file system without locks: go on unguarded rather than not at all
-            pass
+            )
         yield
     finally:
         os.close(folder)

@@ -2,29 +2,20 @@
 folder (laid out in sim.results), durably: each run is written as soon as it finishes, a
 run that raises is recorded and the sweep goes on, and an unfinished folder is resumed.
 
-One runner serves every executor: in-process (none), a local process pool (`--jobs N`,
-replaced by a fresh one if a worker dies), a Dask cluster (`--executor dask`). Each run's
-seeds depend only on (seed, replicate) and the final tables are assembled in (point,
-replicate) order, so all give the same results.
+One runner serves every executor (sim.executor): in-process (none), a local process pool
+(`--jobs N`), a Dask cluster (`--executor dask`). Each run's seeds depend only on (seed,
+replicate) and the final tables are assembled in (point, replicate) order, so all give the
+same results.
 """
 
-import gc
-import multiprocessing
 import os
 import platform
-import threading
 import time
 import tomllib
 import traceback
 from collections.abc import Iterator
-from concurrent.futures import (
-    FIRST_COMPLETED,
-    BrokenExecutor,
-    Executor,
-    ProcessPoolExecutor,
-    wait,
-)
-from contextlib import closing, contextmanager
+from concurrent.futures import FIRST_COMPLETED, BrokenExecutor, Executor, wait
+from contextlib import closing
 from dataclasses import replace
 from functools import partial
 from importlib.metadata import version
@@ -36,6 +27,7 @@ from tqdm import tqdm
 
 from sim.config import ConfigError, Experiment, ExperimentConfig
 from sim.datasets import DatasetError
+from sim.executor import LocalPool, check_executor
 from sim.model import DecaiModel
 from sim.registry import learner_class
 from sim.results import (
@@ -59,10 +51,6 @@ from sim.shared_data import SharedData, data_key, shared_datasets
 from sim.simulation import load_data, make_split, simulate
 
 PACKAGES = ("decai-sim", "mesa", "numpy", "pandas", "scikit-learn", "pydantic", "pyarrow")
-
-
-class ExecutorError(RuntimeError):
-    """An executor that cannot be had: Dask not installed, a scheduler not reachable."""
 
 
 class RunsFailed(RuntimeError):
@@ -188,117 +176,6 @@ def failed_run(point: int, replicate: int, seconds: float, error: Exception) -> 
     return Run(point, replicate, seconds, error=message, traceback=trace)
 
 
-def limit_threads() -> None:
-    """One BLAS/OpenMP thread per worker process: the workers are the parallelism."""
-    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[variable] = "1"
-    from threadpoolctl import threadpool_limits
-
-    threadpool_limits(1)
-
-
-def freeze_startup_objects() -> None:
-    """Leave the objects made so far, mostly the imported modules' (Mesa, pandas,
-    matplotlib, numba), out of the garbage collector's full passes, which would otherwise
-    walk them all a few times a run (0.1 s each, 0.8 s of the paper config's 9.5). Call it
-    before any run's objects exist: a frozen cycle is never collected."""
-    gc.freeze()
-
-
-def start_worker() -> None:
-    """Set up a pool worker: one thread for BLAS, and exit as soon as the sweep's process is
-    gone (killed with SIGKILL, it cannot stop its pool: the workers would idle forever)."""
-    limit_threads()
-    freeze_startup_objects()
-    sweep = multiprocessing.parent_process()
-    if sweep is not None:
-        threading.Thread(target=lambda: (sweep.join(), os._exit(1)), daemon=True).start()
-
-
-class RenewingPool(Executor):
-    """Local worker processes that are replaced when one dies (killed, out of memory).
-
-    A process pool that loses a worker is broken for good and fails every run queued on
-    it; the next `submit` then starts a fresh pool, so the runner can send those runs again.
-    """
-
-    def __init__(self, jobs: int):
-        self.jobs = jobs
-        self.pool = self._start()
-
-    def _start(self) -> ProcessPoolExecutor:
-        return ProcessPoolExecutor(
-            max_workers=self.jobs,
-            mp_context=multiprocessing.get_context("forkserver"),
-            initializer=start_worker,
-        )
-
-    def submit(self, fn, /, *args, **kwargs):
-        try:
-            return self.pool.submit(fn, *args, **kwargs)
-        except BrokenExecutor:
-            self.pool.shutdown(wait=False)
-            self.pool = self._start()
-            return self.pool.submit(fn, *args, **kwargs)
-
-    def shutdown(self, wait=True, *, cancel_futures=False):
-        self.pool.shutdown(wait=wait, cancel_futures=cancel_futures)
-
-
-@contextmanager
-def make_executor(
-    jobs: int | None = None, kind: str = "processes", scheduler: str | None = None
-) -> Iterator[Executor | None]:
-    """None (run in-process) for one local job, else a process pool of `jobs` workers, or
-    with kind "dask" a Dask client's executor: the cluster at `scheduler`, or a local one
-    of `jobs` (default 2) single-threaded worker processes."""
-    if kind == "dask":
-        with _dask_executor(jobs or 2, scheduler) as executor:
-            yield executor
-    elif jobs and jobs > 1:
-        pool = RenewingPool(jobs)
-        try:
-            yield pool
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-    else:
-        yield None
-
-
-@contextmanager
-def _dask_executor(jobs: int, scheduler: str | None) -> Iterator[Executor]:
-    try:
-        from dask.distributed import Client, LocalCluster
-    except ImportError:
-        raise ExecutorError(
-            "--executor dask needs Dask distributed: pip install 'decai-sim[dask]'"
-        ) from None
-    cluster = None
-    try:
-        if scheduler:
-            client = Client(scheduler)
-        else:
-            cluster = LocalCluster(
-                n_workers=jobs,
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=":0",  # any free port: never "port 8787 is in use"
-            )
-            client = Client(cluster)
-    except (OSError, ValueError) as error:
-        if cluster is not None:
-            cluster.close()
-        what = f"connect to the Dask scheduler {scheduler}" if scheduler else "start Dask"
-        raise ExecutorError(f"cannot {what}: {error}") from None
-    try:
-        client.run(limit_threads)
-        yield client.get_executor(pure=False)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
-
-
 # --- a sweep ------------------------------------------------------------------------------
 
 
@@ -312,7 +189,7 @@ def run_experiment(
     manifest records the config's and data files' fingerprint (a data file by its absolute
     path: a relative one is the file in this working directory, wherever resumed from).
     """
-    _check_executor(executor)
+    check_executor(executor)
     check_data(experiment)
     path = new_results_dir(Path(out), experiment.config.experiment.name)
     config_toml = tomli_w.dumps(experiment.config.resolved())
@@ -344,12 +221,6 @@ def run_experiment(
         raise ResultsError(f"{out}: cannot make a results folder here ({error.strerror})") from None
     with held(path):
         return _sweep(path, experiment, manifest, executor, progress)
-
-
-def _check_executor(executor) -> None:
-    """Refuse what is not an executor before anything is written."""
-    if executor is not None and not callable(getattr(executor, "submit", None)):
-        raise TypeError(f"executor: not a concurrent.futures Executor ({type(executor).__name__})")
 
 
 def open_unfinished(path: str | Path) -> tuple[Experiment, dict]:
@@ -400,7 +271,7 @@ def resume_experiment(
     left are deleted. The result equals an uninterrupted run.
     """
     path = Path(path)
-    _check_executor(executor)
+    check_executor(executor)
     experiment, manifest = open_unfinished(path)
     check_data(experiment)
     with held(path):
@@ -488,7 +359,7 @@ def _execute(
         for item in work:
             yield run_and_store(path, *item)
         return
-    if not isinstance(executor, RenewingPool):
+    if not isinstance(executor, LocalPool):
         yield from _gather(executor, run_one, work, store_in=path)
         return
     with shared_datasets((config for config, *_ in work), load_data) as shared:

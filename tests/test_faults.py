@@ -120,10 +120,18 @@ def process_table() -> dict[int, tuple[int, str]]:
 
 
 def workers(pid: int) -> list[int]:
-    """A process pool's workers: forked by the forkserver, the sweep's child process."""
+    """A process pool's workers: the sweep's child processes that run loky's worker (its
+    resource trackers are children too)."""
     table = process_table()
     children = [child for child, (parent, _) in table.items() if parent == pid]
-    return [worker for worker, (parent, _) in table.items() if parent in children]
+    return [child for child in children if b"popen_loky" in command_line(child)]
+
+
+def command_line(pid: int) -> bytes:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:  # the process ended while we looked
+        return b""
 
 
 def wait_until_gone(pids: list[int], seconds: float = 10) -> None:

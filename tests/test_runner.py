@@ -7,11 +7,15 @@ other way of running it must give the same files.
 
 import errno
 import json
+import os
 import shutil
+import signal
+import subprocess
 import sys
+import time
 import tomllib
 from collections import Counter
-from concurrent.futures import Executor, Future
+from concurrent.futures import BrokenExecutor, Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
@@ -22,15 +26,9 @@ from scenarios import count_simulations, one_error_line
 import sim.runner
 from sim.cli import main
 from sim.config import Experiment
+from sim.executor import make_executor
 from sim.results import ResultsError, held, load_results, part_dir, write_part
-from sim.runner import (
-    Interrupted,
-    RunsFailed,
-    make_executor,
-    planned_runs,
-    resume_experiment,
-    run_experiment,
-)
+from sim.runner import Interrupted, RunsFailed, planned_runs, resume_experiment, run_experiment
 from sim.simulation import simulate
 
 ALL_RUNS = [(0, 0), (0, 1), (1, 0), (1, 1)]
@@ -143,6 +141,19 @@ def test_three_worker_processes_give_identical_results(tmp_path, experiment, ser
     with make_executor(3) as executor:
         results = run_experiment(experiment, tmp_path, executor=executor)
     assert_same_results(results.path, serial)
+
+
+def test_a_pool_that_loses_a_worker_goes_on_with_fresh_workers(pool):
+    """What the pool held fails (BrokenExecutor: the runner sends those runs again) and the
+    next submit gets fresh workers; a later pool of this process is not broken either."""
+    worker = pool.submit(os.getpid).result()
+    held_by_the_pool = pool.submit(time.sleep, 60)
+    os.kill(worker, signal.SIGKILL)
+    with pytest.raises(BrokenExecutor):
+        held_by_the_pool.result(timeout=30)
+    assert pool.submit(os.getpid).result() != worker
+    with make_executor(2) as another:
+        assert another.submit(sum, [1, 2]).result() == 3
 
 
 def test_a_local_dask_cluster_gives_identical_results(tmp_path, experiment, serial):
@@ -309,6 +320,12 @@ def test_a_folder_is_resumed_by_one_process_at_a_time(tmp_path, serial, capsys):
         "let it finish (or stop it) first\n"
     )
     assert main(["run", "--resume", str(folder), "--quiet"]) == 0
+
+
+def test_the_folder_lock_needs_no_posix_only_module():
+    """fcntl exists on POSIX only: `import sim.results` must not need it (filelock locks)."""
+    code = "import sys; sys.modules['fcntl'] = None; import sim.results"
+    subprocess.run([sys.executable, "-W", "ignore", "-c", code], check=True)
 
 
 def test_resume_of_a_finished_folder_runs_nothing(tmp_path, experiment, serial, simulated):

@@ -9,8 +9,9 @@ import pytest
 
 import sim.runner
 from sim.config import Experiment
+from sim.executor import make_executor
 from sim.results import load_results
-from sim.runner import make_executor, run_experiment
+from sim.runner import run_experiment
 from sim.shared_data import data_key, shared_datasets
 from sim.simulation import load_data, simulate
 
