@@ -21,15 +21,13 @@ from functools import partial
 from importlib.metadata import version
 from pathlib import Path
 
-import numpy as np
 import tomli_w
 from tqdm import tqdm
 
 from sim.config import ConfigError, Experiment, ExperimentConfig
 from sim.datasets import DatasetError
 from sim.executor import LocalPool, check_executor
-from sim.model import DecaiModel
-from sim.registry import learner_class
+from sim.model import check_data as check_model_data
 from sim.results import (
     Results,
     ResultsError,
@@ -83,9 +81,10 @@ def planned_runs(experiment: Experiment) -> list[tuple[int, int]]:
 
 
 def check_data(experiment: Experiment) -> None:
-    """Do every check a run would do, for every sweep point, before anything runs or is
-    written: load and split its data (loading is cached, and consecutive points sharing
-    their data share one split) and build its model and agents.
+    """Do every check that needs the data, for every sweep point, before anything runs or
+    is written: load and split its data (loading is cached, and consecutive points sharing
+    their data share one split), then the class-level checks of sim.model.check_data; no
+    model is built.
 
     A missing or malformed data file, a model that cannot learn the data (a binary
     perceptron on a multi-class file), a class the data does not have, or a bounty
@@ -103,13 +102,7 @@ def check_data(experiment: Experiment) -> None:
             except DatasetError as error:
                 raise DatasetError(f"{experiment.source}: data.dataset: {error}{where}") from None
         try:
-            learner_class(config.model.kind).check_classes(split.n_classes, config.data.dataset)
-        except ValueError as error:
-            raise ConfigError(f"{experiment.source}: model.kind: {error}{where}") from None
-        try:  # building the model runs every check that needs the data
-            DecaiModel(
-                config, split, rng=np.random.default_rng(0), pretrain_rng=np.random.default_rng(0)
-            )
+            check_model_data(config, split)
         except ConfigError as error:
             raise ConfigError(f"{experiment.source}: {error}{where}") from None
 
