@@ -27,6 +27,7 @@ import pyarrow.parquet as pq
 from scipy import sparse
 
 from sim.features import Features
+from sim.params import first_line
 
 DATASETS: dict[str, str] = {
     "breast_cancer": "Wisconsin breast cancer: 569 samples, 30 features, 2 classes (scikit-learn)",
@@ -702,12 +703,6 @@ def _fixed_point(X: np.ndarray) -> np.ndarray:
     std = np.where(constant, 1.0, X.std(axis=0))
     z = np.where(constant, 0.0, (X - mean) / std)
     return np.rint(z * FIXED_POINT_SCALE) + 0.0  # + 0.0 turns -0.0 into 0.0
-
-
-def first_line(exc: Exception) -> str:
-    """The first line of a library's error message, so ours stays one line."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    return lines[0] if lines else type(exc).__name__
 
 
 _DEFAULTS = {

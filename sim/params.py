@@ -26,3 +26,9 @@ def require_longer(params: Params, key: str, than: str) -> None:
     longer, shorter = getattr(params, key), getattr(params, than)
     if longer <= shorter:
         raise KeyedError(key, f"must be longer than {than} ({shorter}), got {longer}")
+
+
+def first_line(exc: Exception) -> str:
+    """The first line of a library's error message, so ours stays one line."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__

@@ -21,6 +21,8 @@ from functools import partial
 from importlib.metadata import entry_points
 from pathlib import Path
 
+from sim.params import first_line
+
 _MECHANISMS: dict[str, type] = {}
 _BEHAVIOURS: dict[str, type] = {}
 _LEARNERS: dict[str, type] = {}
@@ -37,12 +39,8 @@ class PluginError(ValueError):
 
 def _registrar(registry: dict[str, type], what: str):
     def register(cls: type) -> type:
-        known = registry.get(cls.kind)
-        same = known is None or (known.__module__, known.__qualname__) == (
-            cls.__module__,
-            cls.__qualname__,
-        )  # the same class, imported again
-        if not same:
+        known = registry.get(cls.kind, cls)  # the same class imported again replaces itself
+        if (known.__module__, known.__qualname__) != (cls.__module__, cls.__qualname__):
             raise PluginError(
                 f"{what} {cls.kind!r} is registered twice: by {known.__module__} and "
                 f"{cls.__module__}"
@@ -80,8 +78,7 @@ def _guarded(load, what: str) -> None:
     except PluginError:
         raise
     except Exception as error:  # a plugin's own bug: name the plugin, in one line
-        message = str(error).strip().splitlines()
-        raise PluginError(f"{what}: {message[0] if message else type(error).__name__}") from None
+        raise PluginError(f"{what}: {first_line(error)}") from None
 
 
 def import_plugin(module: str) -> None:

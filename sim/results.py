@@ -34,7 +34,7 @@ from filelock import lock_descriptor
 from matplotlib.figure import Figure
 
 from sim import plots
-from sim.datasets import first_line
+from sim.params import first_line
 from sim.sweep_plots import write_sweep_plots
 
 TABLES = {"summary": "summary.csv", "timeseries": "timeseries.parquet", "agents": "agents.parquet"}
