@@ -205,8 +205,9 @@ class Contributor(Account):
     def take_leftovers(self, now: float) -> None:
         """After the take window, take what is left of deposits (others' only if a taker)."""
         claims_own = self.claims_deposits()
+        held = self.contract.mechanism.held
         for contribution in self._to_take.due(self.contract.contributions, now):
-            if not contribution.remaining:
+            if not held(contribution):
                 continue
             own = contribution.sender == self.name
             if self.takes_leftovers or (own and claims_own):

@@ -3,6 +3,7 @@
 from pydantic import Field
 
 from agents.base import Contributor
+from sim.mechanism import points_of
 from sim.params import Params
 from sim.registry import register_behaviour
 
@@ -26,6 +27,10 @@ class Honest(Contributor):
     reports_bad_data = True
     takes_leftovers = True
 
+    def __init__(self, model, name: str, group):
+        super().__init__(model, name, group)
+        self._points = points_of(self.contract.mechanism)
+
     def choose_label(self, sample: int, true_label: int) -> int:
         mistake_rate = self.params.mistake_rate
         if mistake_rate and self.model.rng.random() < mistake_rate:
@@ -36,6 +41,6 @@ class Honest(Contributor):
         """As in the paper, more willing the better the model (accuracy + 0.15), and more
         willing as its points grow where the mechanism gives points (a bonus that
         saturates at POINTS_BONUS; no points, no bonus)."""
-        points = self.contract.mechanism.points(self.name)
+        points = self._points(self.name)
         bonus = POINTS_BONUS * points / (points + POINTS_HALF)
         return self.model.rng.random() < self.model.accuracy + 0.15 + bonus

@@ -47,6 +47,12 @@ class DepositRefundTake(Mechanism):
         self.last_add = 0.0
         self.good: Counter[str] = Counter()
         self.total_good = 0
+        self.remaining: list[int] = []
+        """Per contribution id, what is left of its deposit."""
+        self.refunded: set[int] = set()
+        """Ids of contributions whose submitter was refunded."""
+        self.reporters: dict[int, set[str]] = {}
+        """Per contribution id, who took a reporter's share of its deposit."""
 
     def add_cost(self, now: float) -> int | None:
         """max(min_deposit, cost_weight * 60 / sqrt(seconds since the last accepted add))."""
@@ -55,6 +61,9 @@ class DepositRefundTake(Mechanism):
             return None
         cost = int(self.params.cost_weight * 60 / math.sqrt(since_last))
         return max(self.params.min_deposit, cost)
+
+    def held(self, contribution: Contribution) -> int:
+        return self.remaining[contribution.id]
 
     def refund_opens(self, contribution: Contribution) -> float:
         return contribution.time + self.refund_window
@@ -77,44 +86,45 @@ class DepositRefundTake(Mechanism):
         if value < cost:
             raise Rejected(f"deposit {value} is below the required {cost}")
         self.contract.ledger.require(sender, value)
-        contribution.deposit = contribution.remaining = value
+        self.remaining.append(value)
         self.last_add = now
         return ((sender, self.contract.address, value),)
 
     def refund(self, sender: str, contribution: Contribution, now: float) -> tuple[Transfer, ...]:
         if sender != contribution.sender:
             raise Rejected("only the submitter may refund a contribution")
-        if contribution.refunded:
+        if contribution.id in self.refunded:
             raise Rejected(f"contribution {contribution.id} was already refunded")
-        if contribution.remaining == 0:
+        amount = self.remaining[contribution.id]
+        if amount == 0:
             raise Rejected(f"nothing is left of the deposit of contribution {contribution.id}")
         if now < self.refund_opens(contribution):
             raise Rejected("the refund window has not passed")
         if not self.contract.agrees(contribution):
             raise Rejected("the model does not predict the submitted label")
-        amount = contribution.remaining
-        contribution.remaining = 0
-        contribution.refunded = True
+        self.remaining[contribution.id] = 0
+        self.refunded.add(contribution.id)
         self.good[sender] += 1
         self.total_good += 1
         return ((self.contract.address, sender, amount),)
 
     def report(self, reporter: str, contribution: Contribution, now: float) -> tuple[Transfer, ...]:
-        if contribution.remaining == 0:
+        left = self.remaining[contribution.id]
+        if left == 0:
             raise Rejected(f"nothing is left of the deposit of contribution {contribution.id}")
         if now >= self.take_all_opens(contribution):
-            amount = contribution.remaining
+            amount = left
         else:
-            amount = self._reporter_share(reporter, contribution, now)
-            contribution.reporters.add(reporter)
-        contribution.remaining -= amount
+            amount = min(self._reporter_share(reporter, contribution, now), left)
+            self.reporters.setdefault(contribution.id, set()).add(reporter)
+        self.remaining[contribution.id] = left - amount
         return ((self.contract.address, reporter, amount),)
 
     def _reporter_share(self, reporter: str, contribution: Contribution, now: float) -> int:
-        """deposit * good(reporter) / good(all), capped at what is left; checks only."""
+        """deposit * good(reporter) / good(all); checks only."""
         if reporter == contribution.sender:
             raise Rejected("you cannot take your own deposit inside the take window")
-        if reporter in contribution.reporters:
+        if reporter in self.reporters.get(contribution.id, ()):
             raise Rejected(f"{reporter} already reported contribution {contribution.id}")
         if now < self.report_opens(contribution):
             raise Rejected("the refund window has not passed")
@@ -125,7 +135,7 @@ class DepositRefundTake(Mechanism):
         share = contribution.deposit * self.good[reporter] // self.total_good
         if share == 0:
             raise Rejected(f"{reporter}'s share of this deposit rounds to zero")
-        return min(share, contribution.remaining)
+        return share
 
     def predict(self, sender: str, value: int, now: float) -> tuple[Transfer, ...]:
         """Share the fee among verified contributors; the rounding remainder goes to fees."""

@@ -26,7 +26,7 @@ from pydantic import Field, model_validator
 
 from sim.chain import DAY, Contribution
 from sim.ledger import Rejected, Transfer
-from sim.mechanism import Mechanism
+from sim.mechanism import AwardsPoints, Mechanism
 from sim.params import KeyedError, Params, require_longer
 from sim.registry import register_mechanism
 
@@ -71,7 +71,7 @@ class GamifiedParams(Params):
 
 
 @register_mechanism
-class Gamified(Mechanism):
+class Gamified(Mechanism, AwardsPoints):
     kind = "gamified"
     description = "points, no money: validated data and successful reports earn points, badges"
     Params = GamifiedParams
@@ -87,6 +87,9 @@ class Gamified(Mechanism):
         """Successful reports per account."""
         self.participants: set[str] = set()
         """Accounts that added data or reported: the leaderboard's rows."""
+        self.judged_by: dict[int, str] = {}
+        """Per judged contribution id, who judged it: its submitter, who validated it, or
+        the reporter who reported it (never the submitter)."""
 
     # Views.
     def add_cost(self, now: float) -> int:
@@ -104,7 +107,7 @@ class Gamified(Mechanism):
 
     def judged(self, contribution: Contribution) -> bool:
         """Validated or reported: it can earn no more points."""
-        return contribution.refunded or bool(contribution.reporters)
+        return contribution.id in self.judged_by
 
     def reportable(self, contribution: Contribution) -> bool:
         """Whether a report could still earn points (before the model's and time's checks)."""
@@ -152,7 +155,7 @@ class Gamified(Mechanism):
         self._check_open(contribution, now)
         if not self.contract.agrees(contribution):
             raise Rejected("the model does not predict the submitted label")
-        contribution.refunded = True
+        self.judged_by[contribution.id] = sender
         self.validated[sender] += 1
         self._points[sender] += self.params.points_per_validation
         return ()
@@ -164,7 +167,7 @@ class Gamified(Mechanism):
         self._check_open(contribution, now)
         if self.contract.agrees(contribution):
             raise Rejected("the model agrees with the reported contribution")
-        contribution.reporters.add(reporter)
+        self.judged_by[contribution.id] = reporter
         self.participants.add(reporter)
         self.reported[reporter] += 1
         self._points[reporter] += self.params.points_per_report
@@ -172,11 +175,11 @@ class Gamified(Mechanism):
 
     def _check_open(self, contribution: Contribution, now: float) -> None:
         """Reject unless the contribution is unjudged and inside its window; checks only."""
-        if contribution.refunded:
+        judge = self.judged_by.get(contribution.id)
+        if judge == contribution.sender:
             raise Rejected(f"contribution {contribution.id} was already validated")
-        if contribution.reporters:
-            (reporter,) = contribution.reporters
-            raise Rejected(f"contribution {contribution.id} was already reported by {reporter}")
+        if judge is not None:
+            raise Rejected(f"contribution {contribution.id} was already reported by {judge}")
         if now < self.refund_opens(contribution):
             raise Rejected("the refund window has not passed")
         if now >= self.expires(contribution):

@@ -5,7 +5,7 @@ no rule stands between an add and the model.
 """
 
 from sim.chain import Contribution
-from sim.ledger import Transfer
+from sim.ledger import Rejected, Transfer
 from sim.mechanism import Mechanism
 from sim.registry import register_mechanism
 
@@ -18,4 +18,6 @@ class Open(Mechanism):
     def add_data(
         self, sender: str, value: int, contribution: Contribution, now: float
     ) -> tuple[Transfer, ...]:
+        if value != 0:
+            raise Rejected(f"the open baseline takes no deposits (sent {value})")
         return ()

@@ -146,6 +146,9 @@ class PredictionMarket(Mechanism):
         self.rewarded_at: float | None = None
         self.owed: dict[str, int] = {}
         """Per account, what the market still owes it (zeroed when paid out)."""
+        self.first_id: dict[str, int] = {}
+        """Per account, the id of its first contribution: after the rewards that one holds
+        the account's balance (the market pays accounts), the others nothing."""
         self.paid_out: set[str] = set()
         """Accounts whose balance was paid out, to their owner or to a claimer."""
         self.settlement: Settlement | None = None
@@ -163,6 +166,14 @@ class PredictionMarket(Mechanism):
     # Views.
     def add_cost(self, now: float) -> int | None:
         return self.params.min_stake if self.phase is Phase.PARTICIPATION else None
+
+    def held(self, contribution: Contribution) -> int:
+        """The stake until the rewards; then the account's balance, on its first contribution."""
+        if self.phase is not Phase.COLLECTION:
+            return contribution.deposit
+        if self.first_id[contribution.sender] != contribution.id:
+            return 0
+        return self.owed.get(contribution.sender, 0)
 
     def end_by_length(self) -> float | None:
         """When the market may end whatever its number of contributions."""
@@ -267,10 +278,6 @@ class PredictionMarket(Mechanism):
         self.owed = dict(settlement.owed)
         stakes = sum(c.deposit for c in self.contract.contributions)
         self.provider_return = self.params.bounty + stakes - sum(self.owed.values())
-        for contribution in self.contract.contributions:
-            contribution.remaining = 0
-        for contribution in self._first_of_each_account():
-            contribution.remaining = self.owed[contribution.sender]
         learner, samples = self.contract.learner, self.contract.samples
         for contribution in settlement.kept:
             learner.update(samples[contribution.sample], contribution.label)
@@ -296,7 +303,7 @@ class PredictionMarket(Mechanism):
         if value > self.params.min_stake and not self.params.allow_greater_deposit:
             raise Rejected(f"the stake must be exactly {self.params.min_stake}")
         self.contract.ledger.require(sender, value)
-        contribution.deposit = contribution.remaining = value
+        self.first_id.setdefault(sender, contribution.id)
         return ((sender, self.contract.address, value),)
 
     def refund(self, sender: str, contribution: Contribution, now: float) -> tuple[Transfer, ...]:
@@ -323,10 +330,6 @@ class PredictionMarket(Mechanism):
             raise Rejected(f"the market owes {account} nothing")
         self.owed[account] = 0
         self.paid_out.add(account)
-        for contribution in self.contract.contributions:
-            if contribution.sender == account:
-                contribution.remaining = 0
-                contribution.refunded |= payee == account
         return ((self.contract.address, payee, amount),)
 
     # The reward: replay, pay rounds, remove the stakes that run out, repeat.
@@ -396,14 +399,6 @@ class PredictionMarket(Mechanism):
             Features.stack([self.portions[i][0] for i in order]),
             np.concatenate([self.portions[i][1] for i in order]),
         )
-
-    def _first_of_each_account(self) -> list[Contribution]:
-        """Each account's first contribution: after the rewards it carries the account's
-        balance (the market pays accounts), so the stakes' `remaining` sum to the escrow."""
-        first: dict[str, Contribution] = {}
-        for contribution in self.contract.contributions:
-            first.setdefault(contribution.sender, contribution)
-        return list(first.values())
 
     def summary(self) -> dict[str, float]:
         s = self.settlement

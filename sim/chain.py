@@ -2,22 +2,23 @@
 a contribution. The contract, the mechanisms and the agents all import it; it imports
 nothing of theirs."""
 
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 DAY = 86_400.0
 """Seconds in a day: simulated time is in seconds, as block timestamps are."""
 
 
-@dataclass(slots=True, eq=False)
-class Contribution:
-    """One submitted sample: an id into the data pool, the claimed label and its deposit."""
+class Contribution(NamedTuple):
+    """One accepted add, as the contract's registry records it; never changed afterwards.
+
+    What becomes of it (refunded, reported, how much of its deposit is left) is each
+    mechanism's own state, kept by contribution id."""
 
     id: int
     sample: int
+    """An index into the data pool: features are never copied."""
     label: int
     sender: str
     time: float
-    deposit: int = 0
-    remaining: int = 0
-    refunded: bool = False
-    reporters: set[str] = field(default_factory=set)
+    deposit: int
+    """What the add paid into the contract (its call value)."""

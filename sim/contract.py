@@ -65,7 +65,7 @@ class CollaborativeTrainer:
     def add_data(self, sender: str, value: int, x: int, y: int) -> Contribution:
         """Submit sample `x` (an index into the data pool) with label `y`, paying `value`."""
         now = self.clock()
-        candidate = Contribution(len(self.contributions), x, y, sender, now)
+        candidate = Contribution(len(self.contributions), x, y, sender, now, value)
         try:
             self.check_sender(sender, value)
             if not 0 <= x < len(self.samples):
@@ -83,7 +83,7 @@ class CollaborativeTrainer:
         self.ledger.commit(now, sender, "add_data", transfers, candidate.id)
         stats = self.stats[sender]
         stats["accepted"] += 1
-        stats["deposited"] += candidate.deposit
+        stats["deposited"] += value
         return candidate
 
     def refund(self, sender: str, contribution_id: int) -> int:

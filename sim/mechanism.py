@@ -1,11 +1,18 @@
 """The incentive-mechanism interface the contract delegates to.
 
-A mechanism decides what each contract call costs and pays. Every method first checks
-all of its conditions (raising `Rejected`, having changed nothing), then changes its own
-state and returns the transfers the contract commits as one transaction.
+A mechanism decides what each contract call costs and pays. Every call first checks all
+of its conditions (raising `Rejected`, having changed nothing), then changes the
+mechanism's own state and returns the transfers the contract commits as one transaction.
+A contribution's record (`sim.chain.Contribution`) never changes: what becomes of it is
+the mechanism's own state, kept by contribution id.
+
+The core is what every mechanism answers: what an add costs, how much of a deposit is
+still held, when claims open, whether anything is left to settle, and the calls. A
+mechanism with more to show declares a capability, such as `AwardsPoints`.
 """
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from typing import TYPE_CHECKING, ClassVar
 
 from sim.chain import Contribution
@@ -40,6 +47,10 @@ class Mechanism(ABC):
         """The least deposit an add needs now; None when no add is possible right now."""
         return 0
 
+    def held(self, contribution: Contribution) -> int:
+        """Units the contract still holds for this contribution (0 once all is paid out)."""
+        return 0
+
     def refund_opens(self, contribution: Contribution) -> float | None:
         """When the submitter may first reclaim this deposit (None: never)."""
         return None
@@ -52,39 +63,24 @@ class Mechanism(ABC):
         """When anyone may take what is left of this deposit (None: never)."""
         return None
 
-    def verified(self, account: str) -> int:
-        """Verified good contributions of `account`."""
-        return 0
-
-    def badges(self, account: str) -> list[int]:
-        """Badge thresholds `account` has reached (gamified mechanisms)."""
-        return []
-
-    def leaderboard(self) -> list[tuple[str, int]]:
-        """(account, points) of every participant, most points first (gamified)."""
-        return []
-
     def claimable(self, contribution: Contribution) -> bool:
         """Whether the submitter's refund call could still pay or earn anything."""
-        return contribution.remaining > 0
+        return self.held(contribution) > 0
 
     def reportable(self, contribution: Contribution) -> bool:
         """Whether a report of this contribution could still pay or earn anything."""
-        return contribution.remaining > 0
+        return self.held(contribution) > 0
 
     def settled(self, now: float) -> bool:
         """Whether nothing is left for a later call to settle (besides escrow)."""
         return True
 
-    def points(self, account: str) -> int:
-        """Points earned by `account` (gamified mechanisms; 0 where money is the reward)."""
-        return 0
-
     # Calls: check, then change state, then return the transfers.
     @abstractmethod
     def add_data(
         self, sender: str, value: int, contribution: Contribution, now: float
-    ) -> tuple[Transfer, ...]: ...
+    ) -> tuple[Transfer, ...]:
+        """Accept `contribution` (its `deposit` is the call's value) or raise `Rejected`."""
 
     def refund(self, sender: str, contribution: Contribution, now: float) -> tuple[Transfer, ...]:
         raise Rejected(f"the {self.kind} mechanism has no refunds")
@@ -105,3 +101,30 @@ class Mechanism(ABC):
     def summary(self) -> dict[str, float]:
         """Mechanism-specific figures for the results."""
         return {}
+
+
+class AwardsPoints(ABC):
+    """A capability: the mechanism rewards with points (and badges) rather than money.
+    The results then carry each account's points and a final leaderboard, and agents
+    that care about points respond to them."""
+
+    @abstractmethod
+    def points(self, account: str) -> int:
+        """Points earned by `account`."""
+
+    @abstractmethod
+    def badges(self, account: str) -> list[int]:
+        """Badge thresholds `account` has reached, lowest first."""
+
+    @abstractmethod
+    def leaderboard(self) -> list[tuple[str, int]]:
+        """(account, points) of every participant, most points first."""
+
+
+def points_of(mechanism: Mechanism) -> Callable[[str], int]:
+    """`account -> points`: the mechanism's own where it awards points, else always 0."""
+    return mechanism.points if isinstance(mechanism, AwardsPoints) else _no_points
+
+
+def _no_points(account: str) -> int:
+    return 0

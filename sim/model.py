@@ -16,6 +16,7 @@ from sim.datasets import Split
 from sim.evaluation import HiddenTestSet
 from sim.features import Features
 from sim.ledger import Ledger
+from sim.mechanism import points_of
 from sim.params import KeyedError
 from sim.registry import behaviour_class, learner_class, load_plugins, mechanism_class
 
@@ -93,6 +94,7 @@ class DecaiModel(mesa.Model):
             behaviour = behaviour_class(group.kind)
             for index in range(group.count):
                 behaviour(self, f"{group.name}-{index}", group)
+        points = points_of(mechanism)
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 "time_days": lambda m: m.time / DAY,
@@ -107,7 +109,7 @@ class DecaiModel(mesa.Model):
                 "agent": "name",
                 "kind": "kind",
                 "balance": "balance",
-                "points": lambda a: a.contract.mechanism.points(a.name),
+                "points": lambda a: points(a.name),
                 **{key: _stat_reporter(key) for key in ACCOUNT_STATS},
             },
         )

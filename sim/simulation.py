@@ -9,6 +9,7 @@ from sim.chain import DAY
 from sim.config import ExperimentConfig
 from sim.datasets import Dataset, Split, load_dataset, split_dataset
 from sim.features import Features
+from sim.mechanism import AwardsPoints, points_of
 from sim.model import ACCOUNT_STATS, DecaiModel
 from sim.registry import summarised_kinds
 from sim.shared_data import SharedData
@@ -142,7 +143,10 @@ def simulate(
 def leaderboard(model: DecaiModel) -> pd.DataFrame:
     """The mechanism's final leaderboard; tied points share a rank (1, 2, 2, 4)."""
     mechanism = model.contract.mechanism
-    board = pd.DataFrame(mechanism.leaderboard(), columns=["agent", "points"])
+    awards_points = isinstance(mechanism, AwardsPoints)
+    board = pd.DataFrame(
+        mechanism.leaderboard() if awards_points else [], columns=["agent", "points"]
+    )
     kinds = {agent.name: agent.kind for agent in model.agents}
     return board.assign(
         rank=board["points"].rank(method="min", ascending=False).astype("int64"),
@@ -156,6 +160,7 @@ def kind_summary(model: DecaiModel) -> dict[str, float]:
     counters (K_accepted, K_deposited, K_lost, ...); K_mean_deposit is the mean deposit
     the kind paid per accepted add. Kinds with no agents get NaN, so columns stay fixed."""
     summary = {}
+    points = points_of(model.contract.mechanism)
     for kind in summarised_kinds():
         members = [agent for agent in model.agents if agent.kind == kind]
         stats = [model.contract.stats[agent.name] for agent in members]
@@ -164,9 +169,7 @@ def kind_summary(model: DecaiModel) -> dict[str, float]:
         summary[f"{kind}_balance_change"] = change.mean() if members else np.nan
         summary[f"{kind}_roi"] = (change / start).mean() if members else np.nan
         summary[f"{kind}_points"] = (
-            np.mean([model.contract.mechanism.points(a.name) for a in members])
-            if members
-            else np.nan
+            np.mean([points(a.name) for a in members]) if members else np.nan
         )
         for key in ACCOUNT_STATS:
             summary[f"{kind}_{key}"] = np.mean([s[key] for s in stats]) if members else np.nan

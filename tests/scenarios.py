@@ -9,7 +9,6 @@ import pytest
 from scipy import sparse
 
 import sim.runner
-from sim.chain import Contribution
 from sim.config import validate
 from sim.contract import CollaborativeTrainer
 from sim.features import Features, compact
@@ -139,10 +138,6 @@ def csr_layout(X) -> Features:
     return Features(indptr, indices, compact(csr.data), csr.shape[1])
 
 
-def contribution_slots(contribution: Contribution) -> dict:
-    return {slot: getattr(contribution, slot) for slot in Contribution.__slots__}
-
-
 def snapshot(chain: Chain) -> dict:
     """Everything a call could change: balances and log, contributions, model, mechanism."""
     mechanism_state = {k: v for k, v in vars(chain.mechanism).items() if k != "contract"}
@@ -150,7 +145,7 @@ def snapshot(chain: Chain) -> dict:
         {
             "balances": dict(chain.ledger.balances),
             "log": len(chain.ledger.log),
-            "contributions": [contribution_slots(c) for c in chain.contract.contributions],
+            "contributions": list(chain.contract.contributions),
             "learner": chain.contract.learner.state(),
             "mechanism": mechanism_state,
         }
@@ -158,7 +153,7 @@ def snapshot(chain: Chain) -> dict:
 
 
 def differences(a, b, path="state") -> list[str]:
-    """Where `a` and `b` differ (numpy arrays, dicts, Counters, sets, dataclasses, slots)."""
+    """Where `a` and `b` differ (numpy arrays, dicts, Counters, sets, tuples, dataclasses)."""
     if type(a) is not type(b):
         return [f"{path}: {type(a).__name__} != {type(b).__name__}"]
     if isinstance(a, np.ndarray):
@@ -176,8 +171,6 @@ def differences(a, b, path="state") -> list[str]:
             for i, (x, y) in enumerate(zip(a, b, strict=True))
             for d in differences(x, y, f"{path}[{i}]")
         ]
-    if isinstance(a, Contribution):
-        return differences(contribution_slots(a), contribution_slots(b), path)
     if dataclasses.is_dataclass(a) and not isinstance(a, type):
         return differences(vars(a), vars(b), path)
     if isinstance(a, Params):

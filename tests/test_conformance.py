@@ -4,7 +4,8 @@ checked here with no edit to this file.
 
 - Mechanisms, with every agent kind a config can add: money is conserved after every
   transaction (a strict ledger), adds are accepted, a run is deterministic, summary.csv
-  has every kind's columns, and a call the rules refuse changes nothing at all.
+  has every kind's columns, an add pays its deposit into the contract, which holds what
+  the mechanism says it holds, and a call the rules refuse changes nothing at all.
 - Agent kinds, next to honest contributors under DTR: the same, and their own columns
   hold their own accounts.
 - Every kind is documented: a description, and a description for each of its parameters
@@ -26,7 +27,7 @@ from sim.config import validate
 from sim.learners.base import make_learner
 from sim.ledger import Rejected
 from sim.registry import behaviours, learners, mechanisms, summarised_kinds
-from sim.simulation import simulate
+from sim.simulation import build_model, make_split, simulate
 
 DATA = {"dataset": "synthetic", "n_samples": 600, "n_features": 30, "binary": True}
 
@@ -79,6 +80,23 @@ def test_mechanism_conserves_money_and_is_deterministic_with_every_agent_kind(ki
         assert f"{agent_kind}_roi" in first.summary and f"{agent_kind}_accepted" in first.summary
     assert set(summarised_kinds()) <= set(first.agents["kind"])
     assert_same_results(first, simulate(config, 0, strict=True))
+
+
+@pytest.mark.parametrize("kind", sorted(mechanisms()))
+def test_an_add_pays_its_deposit_into_the_contract_which_holds_what_is_owed(kind):
+    """A contribution's `deposit` is what its add moved from the sender into the contract,
+    and what the mechanism says it still holds is in the contract's account."""
+    config = validate(run_config(kind, everyone()), "conformance")
+    model = build_model(config, make_split(config, 0), 0, strict=True)
+    model.run()
+    contract = model.contract
+    for tx in model.ledger.log:
+        if tx.call == "add_data":
+            c = contract.contributions[tx.contribution_id]
+            assert tx.transfers == (((c.sender, contract.address, c.deposit),) if c.deposit else ())
+    held = [contract.mechanism.held(c) for c in contract.contributions]
+    assert min(held, default=0) >= 0
+    assert sum(held) <= model.ledger[contract.address]
 
 
 REFUSED = {

@@ -47,7 +47,7 @@ def test_deposit_follows_formula_and_rises_when_adds_come_fast():
 def test_add_takes_the_deposit_into_escrow_and_trains_the_model():
     chain = Chain()
     c = chain.add("a", 0, 1, at=100)
-    assert c.deposit == c.remaining == 6
+    assert c.deposit == chain.mechanism.held(c) == 6
     assert chain.ledger["a"] == 99_994 and chain.ledger["contract"] == 6
     assert chain.contract.learner.updates == [1]
     assert chain.ledger.log[-1].call == "add_data" and chain.ledger.log[-1].contribution_id == 0
@@ -139,7 +139,7 @@ def test_reporter_share_is_proportional_to_verified_contributions():
     contract = chain.at(40_000 + 2 * DAY)
     assert contract.report("b", bad.id) == bad.deposit * 1 // 4
     assert contract.report("c", bad.id) == bad.deposit * 3 // 4
-    assert bad.remaining == bad.deposit - bad.deposit // 4 - bad.deposit * 3 // 4
+    assert chain.mechanism.held(bad) == bad.deposit - bad.deposit // 4 - bad.deposit * 3 // 4
 
 
 def test_share_is_capped_at_what_is_left():
@@ -152,10 +152,10 @@ def test_share_is_capped_at_what_is_left():
     contract.report("b", bad.id)  # 2/3 of the deposit
     for t in (40_000, 50_000, 60_000):  # c's share grows to 4/6
         good_contribution(chain, "c", t)
-    left = bad.remaining
+    left = chain.mechanism.held(bad)
     assert bad.deposit * 4 // 6 > left
     assert chain.at(70_000 + DAY).report("c", bad.id) == left
-    assert bad.remaining == 0
+    assert chain.mechanism.held(bad) == 0
 
 
 def test_anyone_takes_all_that_is_left_after_the_take_window():

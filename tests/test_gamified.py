@@ -67,7 +67,7 @@ def test_validation_after_the_window_earns_exactly_points_per_validation():
     assert_refused(chain, early.refund, "a", c.id, match="refund window")
     assert chain.at(100 + 2 * DAY).refund("a", c.id) == 0  # no money paid
     assert chain.mechanism.points("a") == 7 and chain.mechanism.verified("a") == 1
-    assert c.refunded
+    assert chain.mechanism.judged_by == {c.id: "a"}
     assert chain.ledger.log[-1].call == "refund" and chain.ledger.log[-1].transfers == ()
     assert chain.ledger["a"] == START
 
@@ -132,12 +132,10 @@ def test_validated_and_reported_exclude_each_other():
     contract = chain.at(200 + DAY)
     contract.refund("a", validated.id)
     contract.report("b", reported.id)
-    # A contribution the model agrees with again after a report stays judged bad.
-    chain.contract.contributions[reported.id].label = 0
-    assert chain.contract.agrees(reported)
+    # The model changes its mind on both: a judgement stands all the same.
+    chain.learner.predict = lambda x: 1 - int(x[0])
+    assert chain.contract.agrees(reported) and not chain.contract.agrees(validated)
     assert_refused(chain, contract.refund, "a", reported.id, match="already reported")
-    chain.contract.contributions[validated.id].label = 0
-    assert not chain.contract.agrees(validated)
     assert_refused(chain, contract.report, "b", validated.id, match="already validated")
 
 

@@ -3,6 +3,7 @@
 import pytest
 
 from sim.config import validate
+from sim.registry import mechanisms
 from sim.simulation import simulate
 
 MIXED_POPULATION = [
@@ -15,7 +16,9 @@ MIXED_POPULATION = [
     {"name": "spammer", "kind": "adversarial", "strategy": "spam", "mean_wait_hours": 0.2},
     {"name": "user", "kind": "model_user", "pay_to_call": 2},
 ]
-MECHANISMS = {
+SETTLES_IN_DAYS = {
+    # Built-in mechanisms' windows shortened so that claims settle inside the run; any
+    # other registered mechanism runs with its defaults.
     "dtr": {"cost_weight": 5, "refund_window_days": 0.5, "take_window_days": 2},
     "prediction_market": {
         "bounty": 2000,
@@ -25,7 +28,6 @@ MECHANISMS = {
         "test_portions": 3,
     },
     "gamified": {"refund_window_days": 0.5, "expiry_window_days": 2},
-    "none": {},
 }
 LEARNER_DATA = {
     "perceptron": {"dataset": "synthetic", "n_samples": 600, "n_features": 30, "binary": True},
@@ -35,14 +37,14 @@ LEARNER_DATA = {
 
 
 @pytest.mark.parametrize("learner", LEARNER_DATA)
-@pytest.mark.parametrize("mechanism", MECHANISMS)
+@pytest.mark.parametrize("mechanism", sorted(mechanisms()))
 def test_every_mechanism_runs_every_behaviour_with_every_learner(mechanism, learner):
     config = validate(
         {
             "experiment": {"seed": 1, "duration_days": 5, "eval_every_hours": 24},
             "data": {**LEARNER_DATA[learner], "initial_fraction": 0.1, "test_fraction": 0.25},
             "model": {"kind": learner},
-            "mechanism": {"kind": mechanism, **MECHANISMS[mechanism]},
+            "mechanism": {"kind": mechanism, **SETTLES_IN_DAYS.get(mechanism, {})},
             "agents": MIXED_POPULATION,
         },
         "matrix",
@@ -53,5 +55,3 @@ def test_every_mechanism_runs_every_behaviour_with_every_learner(mechanism, lear
     assert 0 <= summary["final_accuracy"] <= 1
     kinds = set(result.agents["kind"])
     assert {"honest", "lazy", "adversarial", "model_user"} <= kinds
-    if mechanism in ("gamified", "none"):  # no money moves
-        assert (result.agents.groupby("agent")["balance"].nunique() == 1).all()

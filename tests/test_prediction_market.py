@@ -132,7 +132,9 @@ def test_the_first_stake_to_run_out_is_drained_and_the_rest_of_the_rounds_paid()
     # the last 5 rounds alone.
     assert market.mechanism.owed == {"a": 10 + 400, "b": 0}
     assert market.ledger["provider"] == 1000 + 60 - 410
-    assert market.ledger["contract"] == 410 == good.remaining + bad.remaining
+    assert (
+        market.ledger["contract"] == 410 == market.mechanism.held(good) + market.mechanism.held(bad)
+    )
     assert market.mechanism.summary() == {
         "bounty_paid": 350.0,
         "stakes_kicked_out": 1.0,
@@ -239,7 +241,7 @@ def test_bounty_and_stakes_are_paid_out_exactly_once_in_random_markets(block):
         assert sum(owed.values()) + mechanism.provider_return == bounty + stakes
         assert ledger["provider"] == mechanism.provider_return
         assert ledger["contract"] == sum(owed.values())
-        assert ledger["contract"] == sum(c.remaining for c in market.contract.contributions)
+        assert ledger["contract"] == sum(map(mechanism.held, market.contract.contributions))
         # Some withdraw (each tries twice, through each of its contributions), then after
         # the claim window someone takes every balance left, trying every contribution.
         ids = {a: [c.id for c in market.contract.contributions if c.sender == a] for a in owed}
