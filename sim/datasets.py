@@ -1,33 +1,25 @@
-"""Datasets: where the data comes from, and how one replicate splits it.
+"""Datasets: the names a config may give, the options each takes, the input limits, and how
+one replicate splits the data.
 
 Everything is offline: scikit-learn's bundled sets, generated data (make_classification, or
-IMDB-like bag-of-words documents), or the user's own files (CSV, Parquet, svmlight).
-A smart contract holds no floats, so every feature value is an integer, kept as sparse
-`Features` (sim/features.py) in the smallest integer type that holds it. Features that are
-already integers (binary, counts, pixel values) stay as they are; any other data is
-standardized per column and stored as fixed-point integers with two decimals.
-
-A user's file is checked before it can hang, exhaust memory or teach a garbage model: only a
-regular file of at most MAX_FILE_BYTES is opened, column names must be unique, feature values
-finite and within MAX_FEATURE_VALUE in magnitude, labels finite; each a one-line DatasetError.
+IMDB-like bag-of-words documents: sim/generated_datasets.py), or the user's own files (CSV,
+Parquet, svmlight: sim/data_files.py). Each source's raw arrays are encoded as a Dataset of
+on-chain integers (sim/dataset_encoding.py) and cached here, since every replicate of an
+experiment shares one dataset. The input limits live here, where a user raises them, and
+are passed down to the code that enforces them.
 """
 
 import functools
 import inspect
-import math
-import stat
 from dataclasses import dataclass
-from numbers import Integral, Real
-from pathlib import Path
-from statistics import NormalDist
+from numbers import Integral
 
 import numpy as np
-import pandas as pd
-import pyarrow.parquet as pq
-from scipy import sparse
 
+from sim import data_files, generated_datasets
+from sim.dataset_encoding import Dataset, DatasetError, encode
 from sim.features import Features
-from sim.params import first_line
+from sim.generated_datasets import SENTIMENT_STRENGTH
 
 DATASETS: dict[str, str] = {
     "breast_cancer": "Wisconsin breast cancer: 569 samples, 30 features, 2 classes (scikit-learn)",
@@ -41,12 +33,6 @@ DATASETS: dict[str, str] = {
     "parquet:PATH": "a Parquet file: the label column (label_column) plus numeric feature columns",
     "svmlight:PATH": "an svmlight/libsvm file (IMDB's labeledBow.feat): label idx:count ...",
 }
-
-FIXED_POINT_SCALE = 100
-"""Two decimals: a standardized value z is stored as the integer rint(z * 100)."""
-
-BINARY_THRESHOLD = NormalDist().inv_cdf(0.9)
-"""1.2816: a pure-noise N(0, 1) feature exceeds it in 10% of samples, sparse like a bag of words."""
 
 MAX_CELLS = 100_000_000
 """The largest dense table built or read (synthetic, CSV, Parquet, non-integer svmlight), in
@@ -63,28 +49,13 @@ labeledBow.feat is 21 MB). Checked before the file is opened; raise it here to r
 
 MAX_FEATURE_VALUE = 1e9
 """The largest |value| a data file's feature may hold; NaN and infinity are refused too.
-Integer data is kept as it is (see the module docstring), so the learners compute with the
+Integer data is kept as it is (see sim/dataset_encoding.py), so the learners compute with the
 raw values: with |x| <= 1e9 a column sum stays an exact integer (below 2**53) over 9 million
 samples, and a perceptron's score cannot overflow: MAX_CELLS updates of the largest step
 (learning_rate 1e15) leave weights below 1e8 * 1e15 * 1e9 = 1e32, and a score over at most
 1e8 features stays below 1e49, far inside float64's 1.8e308 (values of 1e300 overflow at
 once). Other data is standardized per column, which no value in this range can overflow.
 Real counts, pixels and measurements are far smaller; scale a larger column down."""
-
-LENGTH_SIGMA = 0.75
-"""bag_of_words document lengths are lognormal with this shape: IMDB reviews are right-skewed
-(mean ~230 tokens, median ~170), and sigma 0.75 with mean 230 gives a median of 174."""
-
-SENTIMENT_STRENGTH = 0.68
-"""bag_of_words' default sentiment_strength, calibrated once and nothing else tuned: with
-every other default (binary=True, 25,000 x 1,000, mean_length 230, seed 0), the value at
-which scikit-learn's SGDClassifier(loss="perceptron", learning_rate="optimal",
-penalty=None, tol=1e-3, random_state=0), fitted on the first 80% of the documents, scores
-closest on the other 20% to 0.7945 (its full-data accuracy on IMDB in the reference
-simulator), to 2 significant digits. Accuracy per value tried: 0.1: 0.515, 0.2: 0.543,
-0.3: 0.589, 0.5: 0.623, 0.6: 0.751, 0.65: 0.769, 0.66: 0.776, 0.67: 0.768, 0.68: 0.787,
-0.69: 0.808, 0.7: 0.802, 0.8: 0.851, 0.9: 0.879, 1.0: 0.904 (seeds 1-3 at 0.68: 0.76-0.78).
-"""
 
 _BUNDLED = {
     "breast_cancer": ("load_breast_cancer", 2),
@@ -93,7 +64,6 @@ _BUNDLED = {
     "iris": ("load_iris", 3),
 }
 """scikit-learn's loader (in sklearn.datasets) of each bundled dataset, and its classes."""
-_FILE_READERS = {"csv": pd.read_csv, "parquet": pd.read_parquet}
 _FILE_KINDS = ("csv", "parquet", "svmlight")
 _OPTIONS = {
     "synthetic": {
@@ -108,24 +78,7 @@ _OPTIONS = {
     "svmlight": {"n_features", "binary", "label_threshold"},
 }  # fmt: skip
 """The options each kind of dataset takes (bundled ones take none); others are refused."""
-_BOW_CHUNK_CELLS = 2048 * 1000  # cells per multinomial call: bounds its temporaries
-_SCAN_ROWS = 4096  # rows checked at a time, so a check makes no copy of all of X
 _CACHE_SIZE = 4  # the paper's 25,000 x 1,000 data is 14 MB; replicates share one dataset
-
-
-class DatasetError(ValueError):
-    """A dataset that cannot be loaded or split; the one-line message names the culprit."""
-
-
-@dataclass(frozen=True, eq=False)
-class Dataset:
-    """The raw data, before any split. Arrays from `load_dataset` are read-only (cached)."""
-
-    name: str
-    X: Features  # every value an integer
-    y: np.ndarray  # int64 class indices 0..n_classes-1
-    n_classes: int
-    binary: bool  # every feature value is 0 or 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -194,10 +147,16 @@ def load_dataset(
         return _bundled(name)
     if name == "synthetic":
         _reject_options(name, name, options)
-        return _synthetic(seed, **_synthetic_options(**_own(name, options)))
+        filled = generated_datasets.synthetic_options(
+            **_own(name, options), cell_limit=cell_limit(name)
+        )
+        return _synthetic(seed, **filled)
     if name == "bag_of_words":
         _reject_options(name, name, options)
-        return _bag_of_words(seed, **_bag_of_words_options(**_own(name, options)))
+        filled = generated_datasets.bag_of_words_options(
+            **_own(name, options), cell_limit=cell_limit(name)
+        )
+        return _bag_of_words(seed, **filled)
 
     kind, colon, path = name.partition(":")
     if not colon:
@@ -212,22 +171,7 @@ def load_dataset(
     bad_width = n_features is not None and (not isinstance(n_features, Integral) or n_features < 1)
     if kind == "svmlight" and bad_width:
         raise DatasetError(f"{name}: n_features must be a positive integer, got {n_features!r}")
-    try:
-        info = Path(path).stat()
-    except FileNotFoundError:
-        raise DatasetError(f"{kind} file not found: {path}") from None
-    except OSError as exc:
-        raise DatasetError(f"cannot read {kind} file {path}: {exc.strerror}") from None
-    # Checked before opening: a FIFO would block the open, /dev/zero never ends.
-    if not stat.S_ISREG(info.st_mode):
-        raise DatasetError(
-            f"cannot read {kind} file {path}: not a regular file (a directory, FIFO or device)"
-        )
-    if info.st_size > MAX_FILE_BYTES:
-        raise DatasetError(
-            f"{kind} file {path} has {info.st_size:,} bytes, over MAX_FILE_BYTES="
-            f"{MAX_FILE_BYTES:,}; use a smaller file, or raise MAX_FILE_BYTES in sim/datasets.py"
-        )
+    info = data_files.checked_stat(kind, path, MAX_FILE_BYTES)
     # The modification time and size are part of the cache key: an edited file is reloaded.
     if kind == "svmlight":
         return _from_svmlight(
@@ -323,203 +267,25 @@ def cell_limit(dataset: str) -> tuple[str, int]:
     return "MAX_CELLS", MAX_CELLS
 
 
-def _check_cells(what: str, n_samples: int, n_features: int, fix: str) -> None:
-    """Refuse data over its cell bound (see `cell_limit`) before building it, rather than run
-    out of memory or time."""
-    name, limit = cell_limit(what)
-    if n_samples * n_features > limit:
-        size = "" if name == "MAX_DRAWN_CELLS" else " (800 MB as float64)"
-        raise DatasetError(
-            f"{what}: {n_samples:,} samples x {n_features:,} features is over {name}="
-            f"{limit:,} cells{size}; {fix}"
-        )
-
-
-def _synthetic_options(
-    *, n_samples, n_features, binary, n_informative, class_sep, flip_y, n_classes
-) -> dict[str, object]:
-    """Fill in the defaults and check what make_classification would reject less clearly."""
-    n_samples = 2000 if n_samples is None else n_samples
-    n_features = 20 if n_features is None else n_features
-    for option, value in [("n_samples", n_samples), ("n_features", n_features)]:
-        if not isinstance(value, Integral) or value < 1:
-            raise DatasetError(f"synthetic: {option} must be a positive integer, got {value!r}")
-    if not isinstance(n_classes, Integral) or n_classes < 2:
-        raise DatasetError(f"synthetic: n_classes must be at least 2, got {n_classes!r}")
-    _check_cells("synthetic", n_samples, n_features, "lower data.n_samples or data.n_features")
-    # Each class is one Gaussian cluster on its own corner of an n_informative-cube.
-    needed = (n_classes - 1).bit_length()
-    if n_informative is None:
-        # Binary data uses fewer informative features: their wide spread makes them exceed
-        # the threshold far more often than noise does, and 1 in 20 keeps density near 10%.
-        wanted = max(2, n_features // (20 if binary else 10))
-        n_informative = min(max(wanted, needed), n_features)
-    elif not isinstance(n_informative, Integral) or not 1 <= n_informative <= n_features:
-        raise DatasetError(
-            f"synthetic: n_informative must be between 1 and n_features={n_features}, "
-            f"got {n_informative!r}"
-        )
-    if n_informative < needed:
-        raise DatasetError(
-            f"synthetic: n_classes={n_classes} needs at least {needed} informative features, "
-            f"but n_informative={n_informative} (n_features={n_features})"
-        )
-    return {
-        "n_samples": int(n_samples),
-        "n_features": int(n_features),
-        "binary": bool(binary),
-        "n_informative": int(n_informative),
-        "class_sep": float(class_sep),
-        "flip_y": float(flip_y),
-        "n_classes": int(n_classes),
-    }
-
-
-def _bag_of_words_options(
-    *,
-    n_samples,
-    n_features,
-    binary,
-    flip_y,
-    mean_length,
-    zipf_exponent,
-    sentiment_share,
-    sentiment_strength,
-) -> dict[str, object]:
-    """Fill in the IMDB-sized defaults and check the values, one named option at a time."""
-    n_samples = 25_000 if n_samples is None else n_samples
-    n_features = 1_000 if n_features is None else n_features
-    for option, value in [("n_samples", n_samples), ("n_features", n_features)]:
-        if not isinstance(value, Integral) or value < 1:
-            raise DatasetError(f"bag_of_words: {option} must be a positive integer, got {value!r}")
-    if n_samples < 2:
-        raise DatasetError("bag_of_words: n_samples must be at least 2 (one per class), got 1")
-    for option, value in [
-        ("mean_length", mean_length),
-        ("zipf_exponent", zipf_exponent),
-        ("sentiment_strength", sentiment_strength),
-    ]:
-        if not _is_number(value) or not 0 < value < math.inf:
-            raise DatasetError(f"bag_of_words: {option} must be a positive number, got {value!r}")
-    if not _is_number(sentiment_share) or not 0 < sentiment_share < 1:
-        raise DatasetError(
-            f"bag_of_words: sentiment_share must be between 0 and 1 (exclusive), "
-            f"got {sentiment_share!r}"
-        )
-    if not _is_number(flip_y) or not 0 <= flip_y <= 1:
-        raise DatasetError(f"bag_of_words: flip_y must be between 0 and 1, got {flip_y!r}")
-    if round(sentiment_share * n_features) < 2:
-        raise DatasetError(
-            f"bag_of_words: sentiment_share={sentiment_share} of n_features={n_features} words "
-            "gives fewer than 2 sentiment words (one per class are needed)"
-        )
-    _check_cells("bag_of_words", n_samples, n_features, "lower data.n_samples or data.n_features")
-    return {
-        "n_samples": int(n_samples),
-        "n_features": int(n_features),
-        "binary": bool(binary),
-        "flip_y": float(flip_y),
-        "mean_length": float(mean_length),
-        "zipf_exponent": float(zipf_exponent),
-        "sentiment_share": float(sentiment_share),
-        "sentiment_strength": float(sentiment_strength),
-    }
-
-
-def _sklearn_datasets():
-    """sklearn.datasets, imported when first needed: generated bag-of-words documents and
-    CSV or Parquet files never need it, and it adds about 50 MiB and a second to start."""
-    from sklearn import datasets
-
-    return datasets
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool)
-
-
 @functools.cache
 def _bundled(name: str) -> Dataset:
-    X, y = getattr(_sklearn_datasets(), _BUNDLED[name][0])(return_X_y=True)
-    return _finish(name, X, y)
+    # Imported here: scikit-learn adds about 50 MiB and a second to start.
+    from sklearn import datasets as sklearn_datasets
+
+    X, y = getattr(sklearn_datasets, _BUNDLED[name][0])(return_X_y=True)
+    return encode(name, X, y, cell_limit(name))
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
-def _synthetic(
-    seed, *, n_samples, n_features, binary, n_informative, class_sep, flip_y, n_classes
-) -> Dataset:
-    """make_classification with one cluster per class, so linear learners can learn it.
-
-    `binary` thresholds the Gaussian features at BINARY_THRESHOLD: noise features become
-    10% ones, informative ones keep their class signal (their spread is wider than the noise).
-    """
-    try:
-        X, y = _sklearn_datasets().make_classification(
-            n_samples=n_samples,
-            n_features=n_features,
-            n_informative=n_informative,
-            n_redundant=0,
-            n_clusters_per_class=1,
-            n_classes=n_classes,
-            class_sep=class_sep,
-            flip_y=flip_y,
-            random_state=seed,
-        )
-    except (ValueError, TypeError) as exc:  # sklearn's parameter validation
-        raise DatasetError(f"synthetic: {first_line(exc)}") from None
-    if binary:
-        X = (X > BINARY_THRESHOLD).astype(np.float64)
-    return _finish("synthetic", X, y)
+def _synthetic(seed, **options) -> Dataset:
+    X, y = generated_datasets.synthetic(seed, **options)
+    return encode("synthetic", X, y, cell_limit("synthetic"))
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
-def _bag_of_words(
-    seed,
-    *,
-    n_samples,
-    n_features,
-    binary,
-    flip_y,
-    mean_length,
-    zipf_exponent,
-    sentiment_share,
-    sentiment_strength,
-) -> Dataset:
-    """Documents shaped like IMDB reviews, so the mechanisms meet sparse, Zipfian text data.
-
-    The vocabulary is ordered by frequency (as IMDB's bag of words): word j has base
-    frequency 1 / (j + 1) ** zipf_exponent in both classes, except for a random
-    sentiment_share of the words, half leaning to each class: exp(+strength / 2) times as
-    frequent in their class and exp(-strength / 2) times in the other. A document draws its
-    class (balanced, shuffled), a lognormal length and then its words from its class's
-    distribution. Label noise comes last, as make_classification does it: a flip_y share of
-    the labels are redrawn at random (so about half of those change).
-    """
-    rng = np.random.default_rng(seed)
-    base = 1.0 / np.arange(1, n_features + 1) ** zipf_exponent
-    n_sentiment = round(sentiment_share * n_features)
-    sentiment = rng.choice(n_features, n_sentiment, replace=False)
-    lean = np.zeros(n_features)  # +1: more frequent in class 1, -1: in class 0
-    lean[sentiment[: n_sentiment // 2]] = 1.0
-    lean[sentiment[n_sentiment // 2 :]] = -1.0
-    p = base * np.exp(np.outer([-1.0, 1.0], lean) * (sentiment_strength / 2))
-    p /= p.sum(axis=1, keepdims=True)  # row c: class c's word distribution
-
-    y = rng.permutation(np.arange(n_samples) >= n_samples // 2).astype(np.int64)
-    mu = math.log(mean_length) - LENGTH_SIGMA**2 / 2  # a lognormal's mean is exp(mu + s^2 / 2)
-    lengths = np.maximum(1, np.rint(rng.lognormal(mu, LENGTH_SIGMA, n_samples))).astype(np.int64)
-    chunk = max(1, _BOW_CHUNK_CELLS // n_features)  # rows per draw; the draws are the same
-
-    def documents():
-        for start in range(0, n_samples, chunk):
-            rows = slice(start, start + chunk)
-            counts = rng.multinomial(lengths[rows], p[y[rows]])
-            yield np.minimum(counts, 1) if binary else counts  # presence, or counts
-
-    X = Features.from_blocks(documents(), n_features)
-    redrawn = rng.random(n_samples) < flip_y
-    y[redrawn] = rng.integers(2, size=int(redrawn.sum()))
-    return _finish("bag_of_words", X, y)
+def _bag_of_words(seed, **options) -> Dataset:
+    X, y = generated_datasets.bag_of_words(seed, **options)
+    return encode("bag_of_words", X, y, cell_limit("bag_of_words"))
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -532,94 +298,10 @@ def _from_svmlight(
     _mtime_ns: int,
     _size: int,
 ) -> Dataset:
-    """Read `label idx:value ...` lines (IMDB's labeledBow.feat) and keep the first
-    n_features columns (in a vocabulary ordered by frequency, the most frequent words),
-    sparse as they are read."""
-    X, labels = _read(
-        f"svmlight file {path}", _sklearn_datasets().load_svmlight_file, path, zero_based="auto"
+    X, labels = data_files.read_svmlight(
+        path, n_features, binary, label_threshold, max_feature_value=MAX_FEATURE_VALUE
     )
-    X = sparse.csr_array(X)
-    if X.shape[0] == 0:
-        raise DatasetError(f"svmlight file {path} has no rows")
-    if n_features is not None:
-        if n_features > X.shape[1]:
-            raise DatasetError(
-                f"svmlight file {path} has {X.shape[1]:,} feature columns, fewer than "
-                f"n_features={n_features:,}"
-            )
-        X = X[:, :n_features]
-    _check_values(f"svmlight file {path}", X, labels)
-    if binary:
-        X.data[:] = X.data != 0  # presence, as the reference loader did
-    labels = _thresholded(labels, label_threshold, f"svmlight file {path}")
-    return _finish(name, X, labels)
-
-
-def _read(source: str, reader, *args, **kwargs):
-    """Call a library's file reader, turning its errors into one line naming the file."""
-    try:
-        return reader(*args, **kwargs)
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"cannot read {source}: {first_line(exc)}") from None
-
-
-def _check_header(source: str, kind: str, path: str) -> None:
-    """Before reading the data: refuse duplicate column names (pandas would rename a second
-    `label` to `label.1`, a feature leaking the label), and a Parquet table over MAX_CELLS."""
-    if kind == "parquet":
-        metadata = _read(source, pq.read_metadata, path)
-        names = metadata.schema.to_arrow_schema().names
-        _check_cells(source, metadata.num_rows, len(names), "use fewer rows or columns")
-    else:
-        first_row = _read(source, pd.read_csv, path, header=None, nrows=1, dtype=str).iloc[0]
-        names = first_row.dropna().tolist()
-    duplicated = pd.Index(names).duplicated()
-    if duplicated.any():
-        column = names[np.argmax(duplicated)]
-        raise DatasetError(f"{source}: column {column!r} appears {names.count(column)} times")
-
-
-def _check_values(
-    source: str,
-    X: np.ndarray,
-    labels: np.ndarray,
-    columns: list | None = None,
-    label_column: str | None = None,
-) -> None:
-    """Refuse features that are not finite or beyond MAX_FEATURE_VALUE, and labels that are
-    not finite, naming the column (`columns`, else its 0-based index), before any arithmetic."""
-    # Per-column extremes, without a temporary copy of X; a NaN propagates, then fails `<=`.
-    if sparse.issparse(X):
-        peak = np.zeros(X.shape[1])
-        np.maximum.at(peak, X.indices, np.abs(X.data))
-    else:
-        peak = np.maximum(X.max(axis=0, initial=0.0), -X.min(axis=0, initial=0.0))
-    bad = ~(peak <= MAX_FEATURE_VALUE)
-    if bad.any():
-        j = int(np.argmax(bad))
-        column = repr(columns[j]) if columns is not None else f"#{j} (0-based)"
-        if not np.isfinite(peak[j]):
-            raise DatasetError(f"{source} has infinite or NaN feature values in column {column}")
-        raise DatasetError(
-            f"{source}: feature column {column} holds {float(peak[j])!r}, over MAX_FEATURE_VALUE="
-            f"{MAX_FEATURE_VALUE:.0e} in magnitude; scale the column down"
-        )
-    if labels.dtype.kind in "fc" and not np.isfinite(labels).all():
-        where = f" (column {label_column!r})" if label_column else ""
-        raise DatasetError(f"{source} has infinite or NaN labels{where}")
-
-
-def _thresholded(labels: np.ndarray, threshold: float | None, source: str) -> np.ndarray:
-    """Labels >= threshold are class 1, the rest class 0 (IMDB ratings: 7); None keeps all."""
-    if threshold is None:
-        return labels
-    above = labels >= threshold
-    if above.all() or not above.any():
-        side = "at least" if above.all() else "below"
-        raise DatasetError(
-            f"{source}: every label is {side} label_threshold={threshold}, leaving one class"
-        )
-    return above.astype(np.int64)
+    return encode(name, X, labels, cell_limit(name))
 
 
 @functools.lru_cache(maxsize=_CACHE_SIZE)
@@ -632,77 +314,15 @@ def _from_file(
     _mtime_ns: int,
     _size: int,
 ) -> Dataset:
-    """Read a table: `label_column` holds the labels, every other column is a feature."""
-    source = f"{kind} file {path}"
-    _check_header(source, kind, path)
-    frame = _read(source, _FILE_READERS[kind], path)
-    _check_cells(source, *frame.shape, "use fewer rows or columns")
-    if label_column not in frame.columns:
-        raise DatasetError(f"{kind} file {path} has no label column {label_column!r}")
-    if frame.empty:
-        raise DatasetError(f"{kind} file {path} has no rows")
-    features = frame.drop(columns=label_column)
-    if features.shape[1] == 0:
-        raise DatasetError(f"{kind} file {path} has no feature columns besides {label_column!r}")
-    for column in frame.columns:
-        if frame[column].isna().any():
-            raise DatasetError(f"{kind} file {path}: column {column!r} has missing values")
-    for column in features.columns:
-        if not pd.api.types.is_numeric_dtype(features[column]):
-            raise DatasetError(
-                f"{kind} file {path}: feature column {column!r} is not numeric "
-                f"(dtype {features[column].dtype})"
-            )
-    X = features.to_numpy(dtype=np.float64)
-    labels = frame[label_column].to_numpy()
-    _check_values(source, X, labels, [*features.columns], label_column)
-    if label_threshold is not None:
-        if not pd.api.types.is_numeric_dtype(frame[label_column]):
-            raise DatasetError(
-                f"{kind} file {path}: label_threshold needs numbers, but label column "
-                f"{label_column!r} is {frame[label_column].dtype}"
-            )
-        labels = _thresholded(labels, label_threshold, f"{kind} file {path}")
-    try:
-        _, y = np.unique(labels, return_inverse=True)
-    except TypeError:
-        raise DatasetError(
-            f"{kind} file {path}: label column {label_column!r} mixes values that cannot be "
-            "sorted (e.g. numbers and text)"
-        ) from None
-    return _finish(name, X, y)
-
-
-def _finish(name: str, X, labels: np.ndarray) -> Dataset:
-    """Encode labels as 0..k-1, make the features on-chain integers, and freeze the arrays.
-
-    X is a dense array, a scipy sparse matrix (kept sparse if its values are integers) or
-    Features (generated integers)."""
-    classes, y = np.unique(labels, return_inverse=True)
-    if len(classes) < 2:
-        raise DatasetError(f"dataset {name!r} has {len(classes)} class(es); at least 2 are needed")
-    if sparse.issparse(X) and not np.array_equal(X.data, np.rint(X.data)):
-        _check_cells(name, *X.shape, "use fewer rows or columns, or integer values")
-        X = X.toarray()  # standardizing centres each column: the result is dense
-    if not isinstance(X, Features) and not sparse.issparse(X):
-        X = np.asarray(X, dtype=np.float64)
-        blocks = (X[start : start + _SCAN_ROWS] for start in range(0, len(X), _SCAN_ROWS))
-        if not all(np.array_equal(block, np.rint(block)) for block in blocks):
-            X = _fixed_point(X)
-    features = Features.from_array(X)
-    y = np.require(y.reshape(-1), np.int64, ["C_CONTIGUOUS", "OWNDATA"])
-    y.flags.writeable = False
-    binary = bool(np.all((features.values == 1) | (features.values == 0)))
-    return Dataset(name=name, X=features, y=y, n_classes=len(classes), binary=binary)
-
-
-def _fixed_point(X: np.ndarray) -> np.ndarray:
-    """Standardize each column (constant columns become 0), then keep two decimals as integers."""
-    constant = np.ptp(X, axis=0) == 0  # not std == 0: rounding leaves a constant a tiny std
-    mean = X.mean(axis=0)
-    std = np.where(constant, 1.0, X.std(axis=0))
-    z = np.where(constant, 0.0, (X - mean) / std)
-    return np.rint(z * FIXED_POINT_SCALE) + 0.0  # + 0.0 turns -0.0 into 0.0
+    X, y = data_files.read_table(
+        kind,
+        path,
+        label_column,
+        label_threshold,
+        cell_limit=cell_limit(name),
+        max_feature_value=MAX_FEATURE_VALUE,
+    )
+    return encode(name, X, y, cell_limit(name))
 
 
 _DEFAULTS = {

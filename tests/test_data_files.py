@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from sim import cli, datasets
+from sim import cli, data_files, datasets
 from sim.config import MAX_CONFIG_BYTES
 from sim.datasets import MAX_FEATURE_VALUE, MAX_FILE_BYTES, DatasetError, load_dataset
 
@@ -151,7 +151,7 @@ def test_parquet_over_max_cells_is_refused_before_reading(tmp_path, monkeypatch)
     def unread(*args, **kwargs):
         raise AssertionError("the data was read")
 
-    monkeypatch.setitem(datasets._FILE_READERS, "parquet", unread)
+    monkeypatch.setitem(data_files._FILE_READERS, "parquet", unread)
     with pytest.raises(DatasetError, match=r"6 samples x 2 features is over MAX_CELLS=11"):
         load_dataset(f"parquet:{path}")
 

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import datasets
+from sim import datasets, generated_datasets
 from sim.datasets import DATASETS, Dataset, DatasetError, load_dataset, split_dataset
 from sim.features import Features
 
@@ -329,7 +329,9 @@ def test_bag_of_words_counts_and_presence():
 def test_bag_of_words_defaults_are_imdb_sized():
     # The options, not the data: generating 25,000 x 1,000 takes ~1.5 s (see the calibration).
     given = {option: datasets._DEFAULTS[option] for option in datasets._OPTIONS["bag_of_words"]}
-    filled = datasets._bag_of_words_options(**given)
+    filled = generated_datasets.bag_of_words_options(
+        **given, cell_limit=datasets.cell_limit("bag_of_words")
+    )
     assert (filled["n_samples"], filled["n_features"], filled["binary"]) == (25_000, 1_000, False)
     assert filled["mean_length"] == 230 and filled["sentiment_strength"] == 0.68
 
@@ -349,7 +351,7 @@ def test_bag_of_words_document_lengths_are_lognormal_with_that_mean(mean_length)
     lengths = load_dataset("bag_of_words", mean_length=mean_length, **BOW).X.toarray().sum(axis=1)
     assert lengths.min() >= 1
     assert lengths.mean() == pytest.approx(mean_length, rel=0.03)
-    skewed_median = mean_length * np.exp(-(datasets.LENGTH_SIGMA**2) / 2)  # 174 for 230
+    skewed_median = mean_length * np.exp(-(generated_datasets.LENGTH_SIGMA**2) / 2)  # 174 for 230
     assert np.median(lengths) == pytest.approx(skewed_median, rel=0.05)
 
 
