@@ -33,7 +33,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
 
-from sim.config import Experiment  # noqa: E402
+from sim.experiment import Experiment  # noqa: E402
 from sim.features import Features  # noqa: E402
 from sim.registry import learner_class  # noqa: E402
 from sim.simulation import make_split  # noqa: E402

@@ -86,8 +86,9 @@ def matrix_bytes(X) -> int:
 
 def refusal(samples: int, features: int, max_bytes: float) -> str | None:
     """Why the tool (or the memory budget) refuses this size, or None if it may run."""
-    from sim.config import ConfigError, Experiment
+    from sim.config import ConfigError
     from sim.datasets import load_dataset
+    from sim.experiment import Experiment
 
     try:
         experiment = Experiment.from_file(CONFIG, overrides(samples, features))
@@ -155,7 +156,7 @@ def warm_up() -> None:
     """Run the config at 400 samples first: numba loads each compiled kernel on its first
     call (about a second in all, once per process), which would otherwise fall inside the
     first loop timed and make small sizes look slower per contribution than they are."""
-    from sim.config import Experiment
+    from sim.experiment import Experiment
     from sim.simulation import build_model, make_split
 
     config = Experiment.from_file(CONFIG, ["data.n_samples=400"]).points[0][1]

@@ -17,8 +17,8 @@ from pathlib import Path
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-from sim.config import Experiment  # noqa: E402
 from sim.executor import make_executor  # noqa: E402
+from sim.experiment import Experiment  # noqa: E402
 from sim.runner import planned_runs, run_experiment  # noqa: E402
 
 DEFAULT = Path(__file__).resolve().parent.parent / "experiments" / "attack_rate_sweep.toml"

@@ -23,8 +23,9 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from sim import sweep_plots
-from sim.config import ConfigError, Experiment, read_toml, set_key
+from sim.config import ConfigError, read_toml
 from sim.executor import make_executor
+from sim.experiment import Experiment, set_key
 from sim.results import Results
 from sim.runner import run_experiment
 

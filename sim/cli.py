@@ -10,11 +10,13 @@ import argparse
 import sys
 from pathlib import Path
 
-from sim.config import ConfigError, Experiment
+from sim.config import ConfigError
 from sim.datasets import DATASETS, DatasetError
 from sim.executor import ExecutorError, freeze_startup_objects, make_executor
+from sim.experiment import Experiment
 from sim.registry import behaviours, learners, mechanisms, summarised_kinds
-from sim.results import ResultsError, load_results
+from sim.results import load_results
+from sim.results_folder import ResultsError
 from sim.runner import (
     Interrupted,
     RunsFailed,

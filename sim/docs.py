@@ -1,9 +1,9 @@
 """The config reference, `docs/configs.md`, generated from the pydantic schema.
 
-Every key of every config table comes from the models in `sim/config.py` and from the
-`Params` of every registered mechanism and behaviour, so the reference cannot drift from
-the code: `decai docs` rewrites it, `decai docs --check` (and tests/test_docs.py) fail
-when it is out of date.
+Every key of every config table comes from the models in `sim/config.py`, `sim/sections.py`
+and `sim/agent_groups.py`, and from the `Params` of every registered mechanism and
+behaviour, so the reference cannot drift from the code: `decai docs` rewrites it,
+`decai docs --check` (and tests/test_docs.py) fail when it is out of date.
 """
 
 import types

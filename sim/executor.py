@@ -95,7 +95,7 @@ def make_executor(
 
     A pool's workers are stopped when the block ends, any still running killed: a run still
     queued when a sweep failed or was interrupted would write into its folder after the
-    sweep let go of it (sim.results.held)."""
+    sweep let go of it (sim.results_folder.held)."""
     if kind == "dask":
         with _dask_executor(jobs or 2, scheduler) as executor:
             yield executor

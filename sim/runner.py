@@ -1,5 +1,5 @@
 """Runs every (sweep point, replicate) of an experiment, on any executor, into one results
-folder (laid out in sim.results), durably: each run is written as soon as it finishes, a
+folder (laid out in sim.results_folder), durably: each run is written as soon as it finishes, a
 run that raises is recorded and the sweep goes on, and an unfinished folder is resumed.
 
 One runner serves every executor (sim.executor): in-process (none), a local process pool
@@ -24,16 +24,16 @@ from pathlib import Path
 import tomli_w
 from tqdm import tqdm
 
-from sim.config import ConfigError, Experiment, ExperimentConfig
+from sim.config import ConfigError, ExperimentConfig
 from sim.datasets import DatasetError
 from sim.executor import LocalPool, check_executor
+from sim.experiment import Experiment
 from sim.model import check_data as check_model_data
-from sim.results import (
-    Results,
+from sim.provenance import check_unchanged, fingerprint
+from sim.results import Results, draw_plots, load_results
+from sim.results_folder import (
     ResultsError,
     Run,
-    check_unchanged,
-    fingerprint,
     held,
     new_results_dir,
     open_results,
@@ -308,7 +308,8 @@ def _sweep(
             if None in runs:
                 raise ResultsError(f"{path}: a finished run's files changed during the sweep")
             bar.set_description("writing the results")
-            return write_final(path, manifest, runs, map=_drawing_map(executor))
+            write_final(path, manifest, runs, partial(draw_plots, map=_drawing_map(executor)))
+            return load_results(path)
     except KeyboardInterrupt:
         done = sum(entry["status"] == "done" for entry in entries.values())
         raise Interrupted(path, done, len(planned)) from None

@@ -23,8 +23,8 @@ import pytest
 import sim
 import sim.cli as cli
 from sim.cli import main
-from sim.config import Experiment
 from sim.datasets import DATASETS
+from sim.experiment import Experiment
 from sim.registry import behaviours, learners, mechanisms
 
 WINDOWS = [0.5, 1.0]

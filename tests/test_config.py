@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import tomli_w
 
-from sim.config import ConfigError, Experiment
+from sim.config import ConfigError
+from sim.experiment import Experiment
 
 REPO = Path(__file__).resolve().parents[1]
 

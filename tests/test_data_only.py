@@ -41,7 +41,8 @@ import pytest
 
 from sim.cli import main
 from sim.datasets import DatasetError, load_dataset
-from sim.results import ResultsError, load_results
+from sim.results import load_results
+from sim.results_folder import ResultsError
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("sim", "agents", "mechanisms")

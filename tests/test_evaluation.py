@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from sim import evaluation
-from sim.config import Experiment
 from sim.evaluation import HiddenTestSet
+from sim.experiment import Experiment
 from sim.features import Features
 from sim.learners import kernels
 from sim.registry import learners

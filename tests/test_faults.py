@@ -20,8 +20,9 @@ from pathlib import Path
 import pytest
 from scenarios import count_simulations
 
-from sim.config import Experiment
-from sim.results import ResultsError, load_results, part_dir, read_part
+from sim.experiment import Experiment
+from sim.results import load_results
+from sim.results_folder import ResultsError, part_dir, read_part
 from sim.runner import planned_runs, resume_experiment, run_and_store, run_experiment
 
 pytestmark = pytest.mark.skipif(sys.platform != "linux", reason="finds workers in /proc")

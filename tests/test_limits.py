@@ -11,7 +11,8 @@ import pytest
 from scenarios import one_error_line
 
 from sim import cli, limits
-from sim.config import ConfigError, Experiment, ExperimentConfig, validate
+from sim.config import ConfigError, ExperimentConfig, validate
+from sim.experiment import Experiment
 from sim.registry import behaviour_class
 from sim.runner import check_data, planned_runs
 

@@ -22,8 +22,8 @@ from conftest import SMALL_TOML, SWEEP
 
 import sim
 from sim.cli import main
-from sim.config import Experiment
-from sim.results import part_dir
+from sim.experiment import Experiment
+from sim.results_folder import part_dir
 from sim.runner import run_experiment
 
 ROOT = Path(__file__).resolve().parent.parent

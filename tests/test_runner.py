@@ -25,9 +25,10 @@ from scenarios import count_simulations, one_error_line
 
 import sim.runner
 from sim.cli import main
-from sim.config import Experiment
 from sim.executor import make_executor
-from sim.results import ResultsError, held, load_results, part_dir, write_part
+from sim.experiment import Experiment
+from sim.results import load_results
+from sim.results_folder import ResultsError, held, part_dir, write_part
 from sim.runner import Interrupted, RunsFailed, planned_runs, resume_experiment, run_experiment
 from sim.simulation import simulate
 

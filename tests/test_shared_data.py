@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import sim.runner
-from sim.config import Experiment
 from sim.executor import make_executor
+from sim.experiment import Experiment
 from sim.results import load_results
 from sim.runner import run_experiment
 from sim.shared_data import data_key, shared_datasets
