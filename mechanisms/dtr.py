@@ -38,6 +38,7 @@ class DepositRefundTake(Mechanism):
     kind = "dtr"
     description = "Deposit, Refund, Take: deposits refunded when the model agrees, else taken"
     takes_prediction_fees = True
+    evm_contract = "DepositRefundTake"
     Params = DTRParams
 
     def __init__(self, params: DTRParams):

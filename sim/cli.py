@@ -66,6 +66,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--dry-run", action="store_true", help="print the runs, run nothing")
     run.add_argument("--quiet", action="store_true", help="print only the results folder")
     run.add_argument(
+        "--chain",
+        choices=["python", "evm"],
+        help="evm: cross-check every contract call on the Vyper contracts on an in-process "
+        "EVM (the same as --set experiment.chain=evm)",
+    )
+    run.add_argument(
         "--jobs", "-j", type=int, metavar="N", help="worker processes (default: 1, in-process)"
     )
     run.add_argument(
@@ -115,7 +121,12 @@ def _run(args) -> int:
     if args.resume:
         given = [
             flag
-            for flag, value in (("FILE", args.file), ("--set", args.set), ("--out", args.out))
+            for flag, value in (
+                ("FILE", args.file),
+                ("--set", args.set),
+                ("--out", args.out),
+                ("--chain", args.chain),
+            )
             if value
         ]
         if given:
@@ -123,7 +134,8 @@ def _run(args) -> int:
         experiment, _ = open_unfinished(args.resume)
         runs = missing_runs(args.resume, experiment)
     else:
-        experiment = Experiment.from_file(args.file or DEFAULT_EXPERIMENT, args.set)
+        chain = [f"experiment.chain={args.chain}"] if args.chain else []
+        experiment = Experiment.from_file(args.file or DEFAULT_EXPERIMENT, [*args.set, *chain])
         runs = planned_runs(experiment)
     if args.dry_run:
         for point, replicate in runs:

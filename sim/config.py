@@ -14,7 +14,14 @@ from pydantic import Field, ValidationError, model_validator
 
 from sim.agent_groups import AgentGroup, PopulationSection
 from sim.params import KeyedError
-from sim.registry import PluginError, learner_class, load_plugins, mechanism_class
+from sim.registry import (
+    PluginError,
+    learner_class,
+    learners,
+    load_plugins,
+    mechanism_class,
+    mechanisms,
+)
 from sim.sections import (
     DataSection,
     ExperimentSection,
@@ -77,8 +84,22 @@ class ExperimentConfig(Section):
                 learner_class(self.model.kind).check_classes(classes, self.data.dataset)
             except ValueError as error:
                 raise KeyedError("model.kind", str(error)) from None
+        if self.experiment.chain == "evm":
+            self._check_evm()
         self._check_work()
         return self
+
+    def _check_evm(self) -> None:
+        """`chain = "evm"` needs a mechanism and a model that have a contract in contracts/."""
+        for key, cls, registry in (
+            ("mechanism.kind", mechanism_class(self.mechanism.kind), mechanisms()),
+            ("model.kind", learner_class(self.model.kind), learners()),
+        ):
+            if cls.evm_contract is None:
+                on_evm = ", ".join(sorted(k for k, c in registry.items() if c.evm_contract))
+                raise KeyedError(
+                    key, f"{cls.kind} has no EVM contract (experiment.chain = evm runs: {on_evm})"
+                )
 
     def _check_work(self) -> None:
         """Bound one run's work and money before any of it is allocated (see sim.limits).

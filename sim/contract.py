@@ -86,6 +86,10 @@ class CollaborativeTrainer:
         stats["deposited"] += value
         return candidate
 
+    def audit(self) -> None:
+        """Checks made at each evaluation against an outside copy of the contract (with
+        `--chain evm`: sim/evm/mirror.py); nothing here."""
+
     def refund(self, sender: str, contribution_id: int) -> int:
         """Reclaim the deposit of one's own contribution; returns the amount paid."""
         return self._settle("refund", self.mechanism.refund, sender, contribution_id)

@@ -31,6 +31,9 @@ class Mechanism(ABC):
     """Whether an accepted add updates the model at once."""
     takes_prediction_fees: ClassVar[bool] = False
     """Whether using the model costs a fee (else predictions are free)."""
+    evm_contract: ClassVar[str | None] = None
+    """The Vyper contract in contracts/ that runs this mechanism's rules on an EVM (for
+    `experiment.chain = "evm"`), if there is one."""
     calls: ClassVar[tuple[str, ...]] = ()
     """Names of the mechanism's own contract calls (methods with the signature
     `(sender, value, now, **arguments) -> transfers`), sent with `contract.call`."""

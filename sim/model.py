@@ -75,9 +75,21 @@ class DecaiModel(mesa.Model):
             split.n_features, split.n_classes, split.X_init, split.y_init, pretrain_rng
         )
         mechanism = mechanism_class(config.mechanism.kind)(config.mechanism.params())
-        self.contract = CollaborativeTrainer(
-            self.ledger, learner, mechanism, split.X_pool, clock=self._now
-        )
+        if config.experiment.chain == "evm":  # every call also on the EVM, cross-checked
+            from sim.evm.mirror import EvmCheckedTrainer
+
+            self.contract = EvmCheckedTrainer(
+                self.ledger,
+                learner,
+                mechanism,
+                split.X_pool,
+                clock=self._now,
+                test_rows=split.X_test,
+            )
+        else:
+            self.contract = CollaborativeTrainer(
+                self.ledger, learner, mechanism, split.X_pool, clock=self._now
+            )
         self.test_set = HiddenTestSet(split.X_test, split.y_test)
         self._next_sample = 0
         self._pool_end = len(split.y_pool)
@@ -164,6 +176,7 @@ class DecaiModel(mesa.Model):
     def sample(self) -> None:
         self.last_sampled = self.time
         self.accuracy, self.class_accuracy = self.test_accuracy()
+        self.contract.audit()
         self.datacollector.collect(self)
         if self.config.experiment.stop_when_settled and self.settled():
             self.running = False

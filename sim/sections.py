@@ -4,7 +4,7 @@ table shares: strict, frozen, finite values, and a bad value blamed on one key.
 The agents' tables are in sim.agent_groups, the whole config in sim.config.
 """
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -75,6 +75,12 @@ class ExperimentSection(Section):
     eval_every_hours: float = Field(12.0, gt=0, description="how often metrics are sampled")
     stop_when_settled: bool = Field(
         True, description="end early once the pool is used up and every deposit is settled"
+    )
+    chain: Literal["python", "evm"] = Field(
+        "python",
+        description="evm: every contract call also runs on the Vyper contracts (contracts/) on "
+        "an in-process EVM, compared after each transaction (needs the evm extra; "
+        "`decai run --chain evm`)",
     )
 
 

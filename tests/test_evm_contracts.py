@@ -115,7 +115,7 @@ def scripted_check() -> CrossCheck:
     learner.bias = -1
     samples = Features.from_array(np.array(SCRIPT_SAMPLES))
     params = DTRParams(cost_weight=2.5, refund_window_days=1, take_window_days=9)
-    return CrossCheck(params, learner, samples, SCRIPT_BALANCES, test_rows=samples)
+    return CrossCheck.standalone(params, learner, samples, SCRIPT_BALANCES, test_rows=samples)
 
 
 def run_script(check: CrossCheck, steps: list[Step]) -> None:
@@ -167,7 +167,7 @@ def random_check(seed: int, n_calls: int):
     accounts = ["a", "b", "c", "d", "e", "poor"]
     balances = dict.fromkeys(accounts, 5_000) | {"poor": 40}
     params = DTRParams(cost_weight=0.7, min_deposit=2, refund_window_days=1, take_window_days=3)
-    check = CrossCheck(
+    check = CrossCheck.standalone(
         params,
         learner,
         Features.from_array(X[:n_pool]),

@@ -8,7 +8,7 @@ from mechanisms.dtr import DepositRefundTake, DTRParams
 from sim.contract import CollaborativeTrainer
 from sim.evm.chain import INSUFFICIENT_FUNDS, Receipt, block_time
 from sim.evm.trainer import EvmTrainer, bound_for, features_of
-from sim.features import Features
+from sim.features import Features, Row
 from sim.learners.perceptron import Perceptron
 from sim.ledger import Ledger, Rejected
 
@@ -69,45 +69,65 @@ class Outcome:
 
 
 class CrossCheck:
-    """The same calls to the Python `CollaborativeTrainer` (on a strict ledger, its clock
-    set per call) and to the contracts on the EVM, compared after every transaction:
-    accepted or rejected (and by which rule), the return value, every account's balance
-    (the trainer's is the escrow; the other contracts must hold nothing), the touched
-    contribution's record, verified counts, the model's weights and bias, and the model's
-    predictions on `test_rows`; before an add, the required deposit too. A difference
-    raises `Mismatch` naming the transaction, the call, the account and the field.
+    """The same calls to a Python `CollaborativeTrainer` (DTR, `perceptron`) and to the
+    contracts on the EVM, compared after every transaction: accepted or rejected (and by
+    which rule), the return value, every account's balance (the trainer's is the escrow;
+    the other contracts must hold nothing), the touched contribution's record, verified
+    counts, the model's weights and bias; before an add, the required deposit too; and,
+    when the model has changed, its predictions on `test_rows` (`compare_predictions`). A
+    difference raises `Mismatch` naming the transaction, the call, the account and the field.
 
-    `learner` is the pre-trained perceptron: the Python contract trains a copy of it, the
-    EVM's classifier starts from its weights and bias."""
+    Made before the first call, once every account is open: the EVM's accounts get the
+    ledger's balances and its classifier the Python learner's (pre-trained) weights."""
 
     def __init__(
         self,
+        python: CollaborativeTrainer,
+        test_rows: Features | None = None,
+        whole_model_each_call: bool = True,
+    ) -> None:
+        """`whole_model_each_call=False` compares, after a call, only the weights of the
+        features it touched (no other can change) and the bias; `compare_model` compares
+        the rest, at each evaluation."""
+        self.now = 0
+        """The time of the call being checked (a standalone contract's clock reads it)."""
+        self.python = python
+        self.ledger, self.mechanism = python.ledger, python.mechanism
+        self.learner, self.samples = python.learner, python.samples
+        self.features = [features_of(self.samples[i]) for i in range(len(self.samples))]
+        rows = test_rows if test_rows is not None else ()
+        self.test_rows = [rows[i] for i in range(len(rows))]
+        self.test_features = [features_of(row) for row in self.test_rows]
+        bound = bound_for(self.features + self.test_features)
+        self.evm = EvmTrainer(
+            self.mechanism.params, self.learner, dict(self.ledger.balances), max_features=bound
+        )
+        self.whole_model_each_call = whole_model_each_call
+        self.outcomes: list[Outcome] = []
+        self._model_compared: tuple | None = None
+
+    @classmethod
+    def standalone(
+        cls,
         params: DTRParams,
         learner: Perceptron,
         samples: Features,
         balances: dict[str, int],
         test_rows: Features | None = None,
-    ) -> None:
-        self.now = 0
-        self.ledger = Ledger(strict=True)
+    ) -> "CrossCheck":
+        """A Python contract of its own, on a strict ledger, training a copy of `learner`;
+        its clock is the time each call is checked at."""
+        ledger = Ledger(strict=True)
         for name, balance in balances.items():
-            self.ledger.open_account(name, balance)
-        self.mechanism = DepositRefundTake(params)
-        self.learner = learner.copy()
-        self.samples = samples
-        self.python = CollaborativeTrainer(
-            self.ledger, self.learner, self.mechanism, samples, clock=lambda: self.now
+            ledger.open_account(name, balance)
+        python = CollaborativeTrainer(
+            ledger, learner.copy(), DepositRefundTake(params), samples, clock=lambda: check.now
         )
-        self.features = [features_of(samples[i]) for i in range(len(samples))]
-        rows = test_rows if test_rows is not None else ()
-        self.test_rows = [rows[i] for i in range(len(rows))]
-        self.test_features = [features_of(row) for row in self.test_rows]
-        bound = bound_for(self.features + self.test_features)
-        self.evm = EvmTrainer(params, learner, dict(self.ledger.balances), max_features=bound)
-        self.outcomes: list[Outcome] = []
-        self._model_compared: tuple | None = None
+        check = cls(python, test_rows)
+        return check
 
-    # -- the calls -------------------------------------------------------------------------
+    # -- the calls (each through the base class's rules, so that a subclass of the
+    # contract can route its own calls here: sim/evm/mirror.py) -----------------------
 
     def add_data(self, sender: str, value: int, sample: int, label: int, time: int) -> Outcome:
         time = block_time(time)
@@ -116,8 +136,9 @@ class CrossCheck:
             "add_data",
             sender,
             time,
-            lambda: self.python.add_data(sender, value, sample, label).id,
+            lambda: CollaborativeTrainer.add_data(self.python, sender, value, sample, label).id,
             lambda: self.evm.add_data(sender, value, self.features[sample], label, time),
+            touched=self.features[sample] if 0 <= sample < len(self.features) else [],
         )
 
     def refund(self, sender: str, contribution_id: int, time: int) -> Outcome:
@@ -126,7 +147,7 @@ class CrossCheck:
             "refund",
             sender,
             time,
-            lambda: self.python.refund(sender, contribution_id),
+            lambda: CollaborativeTrainer.refund(self.python, sender, contribution_id),
             lambda: self.evm.refund(sender, contribution_id, features, time),
             contribution_id,
         )
@@ -137,18 +158,20 @@ class CrossCheck:
             "report",
             sender,
             time,
-            lambda: self.python.report(sender, contribution_id),
+            lambda: CollaborativeTrainer.report(self.python, sender, contribution_id),
             lambda: self.evm.report(sender, contribution_id, features, time),
             contribution_id,
         )
 
-    def predict(self, sender: str, value: int, sample: int, time: int) -> Outcome:
+    def predict(self, sender: str, value: int, x: int | Row, time: int) -> Outcome:
+        """Use the model on pool sample `x`, or on a row of features."""
+        row = self.samples[x] if isinstance(x, int) else x
         return self._run(
             "predict",
             sender,
             time,
-            lambda: self.python.predict(sender, value, self.samples[sample]),
-            lambda: self.evm.predict(sender, value, self.features[sample], time),
+            lambda: CollaborativeTrainer.predict(self.python, sender, value, row),
+            lambda: self.evm.predict(sender, value, features_of(row), time),
         )
 
     def _features_of(self, contribution_id: int) -> list[int]:
@@ -160,7 +183,9 @@ class CrossCheck:
 
     # -- the comparison ------------------------------------------------------------------
 
-    def _run(self, call, sender, time, python_call, evm_call, contribution_id=None) -> Outcome:
+    def _run(
+        self, call, sender, time, python_call, evm_call, contribution_id=None, touched=()
+    ) -> Outcome:
         index = len(self.outcomes)
         time = block_time(time)
         self.now = time
@@ -198,8 +223,23 @@ class CrossCheck:
             sender,
         )
         check("total verified contributions", self.mechanism.total_good, self.evm.total_verified())
-        self._compare_model(check)
+        if self.whole_model_each_call:
+            self._compare_model(check)
+        else:
+            for i in touched:
+                check(f"weight {i}", int(self.learner.weights[i]), self.evm.weight(i))
+            check("bias", int(self.learner.bias), self.evm.bias())
         return outcome
+
+    def compare_model(self) -> None:
+        """Every weight, the bias and (if the model changed since) the test predictions."""
+        index = len(self.outcomes) - 1
+
+        def check(field, python, evm, account=None):
+            if python != evm:
+                raise Mismatch(index, "evaluation", None, self.now, field, account, python, evm)
+
+        self._compare_model(check)
 
     def _compare_add_cost(self, call: str, sender: str, time: int) -> None:
         python, evm = self.mechanism.add_cost(time), self.evm.add_cost(time)

@@ -197,6 +197,9 @@ class EvmTrainer:
         value = self.chain.env.get_storage(part.address, slot)
         return value - (1 << 256) if value >> 255 else value  # the int256 ones are signed
 
+    def weight(self, feature: int) -> int:
+        return self.stored(self.classifier, "weights", feature)
+
     def weights(self) -> list[int]:
         """The classifier's weights, read from storage (`get_weights` runs the same read)."""
         return [self.stored(self.classifier, "weights", i) for i in range(self.n_features)]

@@ -44,6 +44,9 @@ class Learner:
 
     kind: ClassVar[str]
     binary_only: ClassVar[bool] = False
+    #: The Vyper contract in contracts/ that runs this model on an EVM (for
+    #: `experiment.chain = "evm"`), if there is one.
+    evm_contract: ClassVar[str | None] = None
     #: The learner's own parameters (config keys of `[model]`); `self.params` holds them.
     Params: ClassVar[type[Params]] = Params
     #: Rough EVM-like prices: `base` is the transaction and call overhead, `per_feature`

@@ -69,6 +69,7 @@ class Perceptron(Learner):
 
     kind = "perceptron"
     binary_only = True
+    evm_contract = "Perceptron"
     # Updating reads every nonzero feature's weight for the score, then writes it.
     gas_costs: ClassVar[dict[str, int]] = {"base": 21_000, "per_feature": 2_200, "per_write": 5_000}
     Params = PerceptronParams

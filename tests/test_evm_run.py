@@ -1,0 +1,103 @@
+"""`decai run --chain evm`: a whole simulation with every contract call also run on the Vyper
+contracts (sim/evm/mirror.py), compared after each transaction. Needs the evm extra (part
+of the test extra): without it every test fails with the import error, none is skipped."""
+
+import json
+import tomllib
+from collections import Counter
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mechanisms.dtr import DepositRefundTake
+from sim.cli import main
+from sim.config import ConfigError, validate
+from sim.experiment import Experiment
+from sim.runner import RunsFailed, run_experiment
+from sim.simulation import build_model, make_split, simulate
+
+try:
+    from sim.evm.crosscheck import Mismatch
+except Exception as error:  # the evm extra is missing: fail each test with the reason
+    IMPORT_ERROR: Exception | None = error
+else:
+    IMPORT_ERROR = None
+
+CONFIG = Path(__file__).resolve().parent.parent / "experiments" / "evm_check.toml"
+
+
+@pytest.fixture(autouse=True)
+def _evm_installed():
+    if IMPORT_ERROR is not None:
+        pytest.fail(
+            f"titanoboa/vyper cannot be imported ({IMPORT_ERROR!r}): "
+            'install the evm extra, pip install -e ".[evm]"',
+            pytrace=False,
+        )
+
+
+def evm_check(*overrides: str):
+    return Experiment.from_file(CONFIG, list(overrides)).points[0][1]
+
+
+@pytest.fixture(scope="module")
+def checked_run():
+    """The shipped evm_check experiment, run with every call cross-checked."""
+    config = evm_check()
+    assert config.experiment.chain == "evm"
+    model = build_model(config, make_split(config, 0), 0)
+    model.run()
+    return model
+
+
+def test_every_call_of_a_run_agrees_on_the_evm(checked_run):
+    outcomes = checked_run.contract.cross_check.outcomes
+    calls = Counter(outcome.call for outcome in outcomes)
+    assert len(outcomes) >= 500  # every one compared; a disagreement would have raised
+    assert calls["add_data"] > 200 and calls["refund"] > 50 and calls["report"] > 50
+    assert calls["predict"] > 0
+    assert any(not outcome.accepted for outcome in outcomes)  # refusals agree too
+    attackers = [a for a in checked_run.agents if a.kind == "adversarial"]
+    assert attackers and all(a.balance < a.start_balance for a in attackers)
+
+
+def test_the_evm_changes_no_result(checked_run):
+    """The Python contract decides: the results are those of the same run without it."""
+    config = evm_check("experiment.chain=python")
+    python = build_model(config, make_split(config, 0), 0)
+    python.run()
+    for frames in ("get_model_vars_dataframe", "get_agent_vars_dataframe"):
+        pd.testing.assert_frame_equal(
+            getattr(checked_run.datacollector, frames)(), getattr(python.datacollector, frames)()
+        )
+    assert checked_run.ledger.balances == python.ledger.balances
+
+
+def test_an_altered_python_rule_fails_the_run_with_one_line(tmp_path, monkeypatch):
+    """A deposit one unit dearer in Python only: the first add names the transaction, the
+    call, the account and the field, and the run is recorded as failed."""
+    cost = DepositRefundTake.add_cost
+    monkeypatch.setattr(DepositRefundTake, "add_cost", lambda self, now: cost(self, now) + 1)
+    with pytest.raises(Mismatch, match=r"transaction 0 \(add_data by '\S+' at t=\d+\): "):
+        simulate(evm_check(), 0)
+    experiment = Experiment.from_file(CONFIG, [])
+    with pytest.raises(RunsFailed):
+        run_experiment(experiment, tmp_path)
+    (folder,) = (tmp_path / "evm-check").iterdir()
+    (run,) = json.loads((folder / "manifest.json").read_text())["runs"]
+    assert run["status"] == "failed"
+    assert run["error"].startswith("Mismatch: transaction 0 (add_data by ")
+    assert "required deposit differs" in run["error"] and "\n" not in run["error"]
+
+
+def test_a_mechanism_or_model_without_a_contract_is_refused(capsys):
+    raw = tomllib.loads(CONFIG.read_text())
+    raw["mechanism"] = {"kind": "gamified"}
+    with pytest.raises(ConfigError, match=r"mechanism.kind: gamified has no EVM contract"):
+        validate(raw, "evm_check")
+    with pytest.raises(ConfigError, match=r"model.kind: naive_bayes has no EVM contract"):
+        evm_check("model.kind=naive_bayes")
+    code = main(["run", str(CONFIG), "--chain", "evm", "--set", "model.kind=naive_bayes"])
+    assert code == 2
+    assert capsys.readouterr().err.count("\n") == 1
