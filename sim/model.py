@@ -50,6 +50,13 @@ def check_data(config: ExperimentConfig, split: Split) -> None:
     except ValueError as error:
         raise ConfigError(f"model.kind: {error}") from None
     mechanism = config.mechanism.params()
+    if config.experiment.chain == "evm":
+        from sim.evm.trainer import check_deployable  # titanoboa loads only for evm runs
+
+        try:
+            check_deployable(mechanism, split.X_pool)
+        except KeyedError as error:
+            raise ConfigError(str(error)) from error
     for group in config.all_groups():
         try:
             behaviour_class(group.kind).check_data(group, split, mechanism)

@@ -101,3 +101,20 @@ def test_a_mechanism_or_model_without_a_contract_is_refused(capsys):
     code = main(["run", str(CONFIG), "--chain", "evm", "--set", "model.kind=naive_bayes"])
     assert code == 2
     assert capsys.readouterr().err.count("\n") == 1
+
+
+@pytest.mark.parametrize(
+    "override, line",
+    [
+        ("mechanism.refund_window_days=0.3333", "refund_window_days: on the EVM: "),
+        ("data.binary=false", "data.dataset: the on-chain perceptron takes binary features"),
+        ("mechanism.cost_weight=1e-310", "cost_weight: on the EVM: cost_weight 1e-310 is outside"),
+    ],
+)
+def test_what_the_contracts_cannot_run_is_refused_before_anything_is_written(
+    override, line, tmp_path, capsys
+):
+    code = main(["run", str(CONFIG), "--set", override, "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and line in err and err.count("\n") == 1
+    assert not (tmp_path / "out").exists()

@@ -12,8 +12,9 @@ from eth_utils import keccak
 from mechanisms.dtr import DTRParams
 from sim.chain import DAY
 from sim.evm.chain import INSUFFICIENT_FUNDS, MAX_FEATURES, EvmChain, Receipt
-from sim.features import Row
+from sim.features import Features, Row
 from sim.learners.perceptron import Perceptron
+from sim.params import KeyedError
 
 WEIGHT_BATCH = 256
 """Pre-trained weights the owner sets per transaction."""
@@ -30,6 +31,26 @@ def cost_weight_parts(cost_weight: float) -> tuple[int, int]:
     mantissa, exponent = math.frexp(cost_weight)
     significand = int(mantissa * 2**53)
     return significand, exponent - 53
+
+
+def check_deployable(params: DTRParams, samples: Features) -> None:
+    """What the contracts cannot run, found when a config is checked, before any run:
+    windows of whole seconds, a cost weight the contract's arithmetic covers, binary
+    features. Raises `KeyedError` naming the config key."""
+    for key in ("refund_window_days", "take_window_days"):
+        try:
+            whole_seconds(getattr(params, key), key)
+        except ValueError as error:
+            raise KeyedError(f"mechanism.{key}", f"on the EVM: {error}") from None
+    try:
+        cost_weight_parts(params.cost_weight)
+    except ValueError as error:
+        raise KeyedError("mechanism.cost_weight", f"on the EVM: {error}") from None
+    values = samples.values  # the whole matrix: a split's rows are views of it
+    if not np.all((values == 0) | (values == 1)):
+        raise KeyedError(
+            "data.dataset", "the on-chain perceptron takes binary features (0 or 1): set binary"
+        )
 
 
 def whole_seconds(days: float, name: str) -> int:
