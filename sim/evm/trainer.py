@@ -113,6 +113,8 @@ class EvmTrainer:
         self.gas: defaultdict[str, list[int]] = defaultdict(list)
         self.update_gas: list[tuple[int, int]] = []
         """(present features, gas) of every mined add_data."""
+        self.sent: list[tuple] = []
+        """(call, sender, time, arguments, value) of every call sent, to replay them."""
         for name, balance in balances.items():
             if name != contract:
                 chain.set_balance(name, balance)
@@ -179,6 +181,7 @@ class EvmTrainer:
     # -- calls ---------------------------------------------------------------------------
 
     def _call(self, kind: str, sender: str, time: int, *args, value: int = 0) -> Receipt:
+        self.sent.append((kind, sender, time, args, value))
         self.chain.time = time
         receipt = self.chain.transact(sender, self.trainer, kind, *args, value=value)
         if receipt.reason != INSUFFICIENT_FUNDS:
