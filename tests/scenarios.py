@@ -194,3 +194,13 @@ def assert_refused(chain, call, *args, match, **kwargs):
     with pytest.raises(Rejected, match=match):
         call(*args, **kwargs)
     assert not differences(before, snapshot(chain))
+
+
+def fail_without_evm(import_error: Exception | None) -> None:
+    """Fail, never skip, a test of the EVM when titanoboa or vyper cannot be imported."""
+    if import_error is not None:
+        pytest.fail(
+            f"titanoboa/vyper cannot be imported ({import_error!r}): "
+            'install the evm extra, pip install -e ".[evm]"',
+            pytrace=False,
+        )

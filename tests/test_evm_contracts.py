@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
+from scenarios import fail_without_evm
 
 from mechanisms.dtr import DepositRefundTake, DTRParams
 from sim.chain import DAY as DAY_SECONDS
@@ -31,12 +32,7 @@ else:
 
 @pytest.fixture(autouse=True)
 def _evm_installed():
-    if IMPORT_ERROR is not None:
-        pytest.fail(
-            f"titanoboa/vyper cannot be imported ({IMPORT_ERROR!r}): "
-            'install the evm extra, pip install -e ".[evm]"',
-            pytrace=False,
-        )
+    fail_without_evm(IMPORT_ERROR)
 
 
 # -- the scripted scenario: every DTR rule ----------------------------------------------

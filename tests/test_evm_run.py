@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from scenarios import fail_without_evm
 
 from mechanisms.dtr import DepositRefundTake
 from sim.cli import main
@@ -29,12 +30,7 @@ CONFIG = Path(__file__).resolve().parent.parent / "experiments" / "evm_check.tom
 
 @pytest.fixture(autouse=True)
 def _evm_installed():
-    if IMPORT_ERROR is not None:
-        pytest.fail(
-            f"titanoboa/vyper cannot be imported ({IMPORT_ERROR!r}): "
-            'install the evm extra, pip install -e ".[evm]"',
-            pytrace=False,
-        )
+    fail_without_evm(IMPORT_ERROR)
 
 
 def evm_check(*overrides: str):
