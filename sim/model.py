@@ -82,8 +82,12 @@ class DecaiModel(mesa.Model):
             split.n_features, split.n_classes, split.X_init, split.y_init, pretrain_rng
         )
         mechanism = mechanism_class(config.mechanism.kind)(config.mechanism.params())
+        self.account_stats = ACCOUNT_STATS
+        """The per-account counters the results carry (with --chain evm, gas too)."""
         if config.experiment.chain == "evm":  # every call also on the EVM, cross-checked
-            from sim.evm.mirror import EvmCheckedTrainer
+            from sim.evm.mirror import GAS_STATS, EvmCheckedTrainer
+
+            self.account_stats = (*ACCOUNT_STATS, *GAS_STATS)
 
             self.contract = EvmCheckedTrainer(
                 self.ledger,
@@ -129,7 +133,7 @@ class DecaiModel(mesa.Model):
                 "kind": "kind",
                 "balance": "balance",
                 "points": lambda a: points(a.name),
-                **{key: _stat_reporter(key) for key in ACCOUNT_STATS},
+                **{key: _stat_reporter(key) for key in self.account_stats},
             },
         )
         self.end_time = config.experiment.duration_days * DAY

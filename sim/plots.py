@@ -292,6 +292,29 @@ def headline_files(
     return files
 
 
+def gas_plot(agents: pd.DataFrame, point: int = 0) -> Figure:
+    """Gas each kind's agents paid on the EVM (--chain evm), by kind of call: the mean per
+    agent at the end of a run, averaged over replicates (one point)."""
+    calls = [c for c in agents.columns if c.startswith("gas_")]
+    rows = agents[agents["point"] == point]
+    final = rows[rows["time_days"] == rows.groupby("replicate")["time_days"].transform("max")]
+    per_kind = final.groupby("kind")[calls].mean()
+    kinds = [k for k in summarised_kinds() if k in per_kind.index]
+    fig = Figure(figsize=FIGSIZE)
+    ax = fig.add_subplot()
+    bottom = np.zeros(len(kinds))
+    for call, colour in zip(
+        calls, cycle(["tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple"])
+    ):
+        values = per_kind.loc[kinds, call].to_numpy() / 1e6
+        ax.bar(kinds, values, bottom=bottom, label=call.removeprefix("gas_"), color=colour)
+        bottom += values
+    ax.set_ylabel("gas per agent (millions)")
+    ax.set_title("Gas paid on the EVM, by kind of call")
+    ax.legend(frameon=False)
+    return fig
+
+
 def write_plots(
     results_dir: Path,
     timeseries: pd.DataFrame,
@@ -321,4 +344,8 @@ def write_plots(
         for name, data in files.items():
             (out / name).write_bytes(data)
             written.append(out / name)
+    if "gas" in agents.columns:  # a run cross-checked on the EVM
+        fig = gas_plot(agents, points[0])
+        fig.savefig(out / "gas.png", dpi=DPI)
+        written.append(out / "gas.png")
     return written

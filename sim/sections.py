@@ -82,6 +82,19 @@ class ExperimentSection(Section):
         "an in-process EVM, compared after each transaction (needs the evm extra; "
         "`decai run --chain evm`)",
     )
+    gas_price_gwei: float = Field(
+        0.0,
+        ge=0,
+        le=1e6,
+        description="with chain = evm: the gas price for each kind's K_roi_net_gas (the EVM "
+        "counts one unit of money as one wei)",
+    )
+
+    @model_validator(mode="after")
+    def _gas_needs_the_evm(self):
+        if self.gas_price_gwei and self.chain != "evm":
+            raise KeyedError("gas_price_gwei", "needs chain = evm (gas is measured on the EVM)")
+        return self
 
 
 class DataSection(Section):

@@ -10,7 +10,7 @@ from sim.config import ExperimentConfig
 from sim.datasets import Dataset, Split, load_dataset, split_dataset
 from sim.features import Features
 from sim.mechanism import AwardsPoints, points_of
-from sim.model import ACCOUNT_STATS, DecaiModel
+from sim.model import DecaiModel
 from sim.registry import summarised_kinds
 from sim.shared_data import SharedData
 
@@ -123,7 +123,7 @@ def simulate(
     )
     agents = model.datacollector.get_agent_vars_dataframe().reset_index()
     agents = agents.assign(time_days=agents["Step"] / DAY)[
-        ["time_days", "agent", "kind", "balance", "points", *ACCOUNT_STATS]
+        ["time_days", "agent", "kind", "balance", "points", *model.account_stats]
     ]
 
     summary = {
@@ -135,6 +135,8 @@ def simulate(
         "duration_days": model.time / DAY,
     }
     mechanism = model.contract.mechanism.summary()
+    if model.config.experiment.chain == "evm":
+        summary["deploy_gas"] = model.contract.deploy_gas()
     summary.update(kind_summary(model))
     summary.update(mechanism)
     return RunResult(summary, timeseries, agents, mechanism, leaderboard(model))
@@ -157,8 +159,9 @@ def leaderboard(model: DecaiModel) -> pd.DataFrame:
 
 def kind_summary(model: DecaiModel) -> dict[str, float]:
     """Per kind K: K_balance_change and K_roi, and per-agent means of the contract's
-    counters (K_accepted, K_deposited, K_lost, ...); K_mean_deposit is the mean deposit
-    the kind paid per accepted add. Kinds with no agents get NaN, so columns stay fixed."""
+    counters (K_accepted, K_deposited, K_lost, ..., with --chain evm K_gas and K_gas_<call>
+    and K_roi_net_gas at `gas_price_gwei`); K_mean_deposit is the mean deposit the kind
+    paid per accepted add. Kinds with no agents get NaN, so columns stay fixed."""
     summary = {}
     points = points_of(model.contract.mechanism)
     for kind in summarised_kinds():
@@ -171,8 +174,12 @@ def kind_summary(model: DecaiModel) -> dict[str, float]:
         summary[f"{kind}_points"] = (
             np.mean([points(a.name) for a in members]) if members else np.nan
         )
-        for key in ACCOUNT_STATS:
+        for key in model.account_stats:
             summary[f"{kind}_{key}"] = np.mean([s[key] for s in stats]) if members else np.nan
+        if "gas" in model.account_stats:  # --chain evm: what the gas would have cost
+            wei = model.config.experiment.gas_price_gwei * 1e9  # a unit of money is a wei
+            net = change - wei * np.array([s["gas"] for s in stats])
+            summary[f"{kind}_roi_net_gas"] = (net / start).mean() if members else np.nan
         accepted = sum(s["accepted"] for s in stats)
         summary[f"{kind}_mean_deposit"] = (
             sum(s["deposited"] for s in stats) / accepted if accepted else np.nan

@@ -59,15 +59,56 @@ def test_every_call_of_a_run_agrees_on_the_evm(checked_run):
 
 
 def test_the_evm_changes_no_result(checked_run):
-    """The Python contract decides: the results are those of the same run without it."""
+    """The Python contract decides: the results are those of the same run without it,
+    plus the gas each account paid."""
     config = evm_check("experiment.chain=python")
     python = build_model(config, make_split(config, 0), 0)
     python.run()
-    for frames in ("get_model_vars_dataframe", "get_agent_vars_dataframe"):
-        pd.testing.assert_frame_equal(
-            getattr(checked_run.datacollector, frames)(), getattr(python.datacollector, frames)()
-        )
+    pd.testing.assert_frame_equal(
+        checked_run.datacollector.get_model_vars_dataframe(),
+        python.datacollector.get_model_vars_dataframe(),
+    )
+    agents = checked_run.datacollector.get_agent_vars_dataframe()
+    gas = [column for column in agents.columns if column.startswith("gas")]
+    assert gas == ["gas", "gas_add_data", "gas_refund", "gas_report", "gas_take", "gas_predict"]
+    pd.testing.assert_frame_equal(
+        agents.drop(columns=gas), python.datacollector.get_agent_vars_dataframe()
+    )
     assert checked_run.ledger.balances == python.ledger.balances
+
+
+def test_each_account_pays_the_gas_of_its_own_transactions(checked_run):
+    """Gas per account and call kind adds up to the gas of every mined call, reverted
+    ones included; deployment is counted apart."""
+    stats, evm = checked_run.contract.stats, checked_run.contract.cross_check.evm
+    calls = ("add_data", "refund", "report", "take", "predict")
+    for agent in checked_run.agents:
+        own = stats[agent.name]
+        assert own["gas"] == sum(own[f"gas_{call}"] for call in calls)
+    honest = [a for a in checked_run.agents if a.kind == "honest"]
+    assert all(
+        stats[a.name]["gas_add_data"] > 0 and stats[a.name]["gas_refund"] > 0 for a in honest
+    )
+    mined = sum(
+        sum(gas) for kind, gas in evm.gas.items() if not kind.startswith(("deploy", "setup"))
+    )
+    assert sum(stats[a.name]["gas"] for a in checked_run.agents) == mined
+    assert checked_run.contract.deploy_gas() > 3_000_000
+
+
+def test_results_carry_gas_and_roi_net_of_gas(tmp_path):
+    price = 1e-6  # gwei: 1,000 wei a unit of gas, against balances of 10,000 wei
+    overrides = [f"experiment.gas_price_gwei={price}", "experiment.duration_days=3"]
+    results = run_experiment(Experiment.from_file(CONFIG, overrides), tmp_path)
+    summary, agents = results.summary.iloc[0], results.agents
+    final = agents[agents["time_days"] == agents["time_days"].max()]
+    honest = final[final["kind"] == "honest"]
+    assert summary["honest_gas"] == honest["gas"].mean() > 0
+    roi = ((honest["balance"] - 10_000 - honest["gas"] * price * 1e9) / 10_000).mean()
+    assert summary["honest_roi_net_gas"] == pytest.approx(roi, rel=1e-12)
+    assert summary["honest_roi_net_gas"] < summary["honest_roi"]
+    assert summary["deploy_gas"] > 0
+    assert (results.path / "plots" / "gas.png").is_file()
 
 
 def test_an_altered_python_rule_fails_the_run_with_one_line(tmp_path, monkeypatch):

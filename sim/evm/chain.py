@@ -61,6 +61,8 @@ class Receipt:
     output: Any = None
     reason: str | None = None
     gas: int = 0
+    paid_as: str = ""
+    """The kind of call the gas pays for, in the results (sim.evm.trainer.GAS_CALLS)."""
 
 
 class EvmChain:

@@ -154,12 +154,16 @@ class CrossCheck:
 
     def report(self, sender: str, contribution_id: int, time: int) -> Outcome:
         features = self._features_of(contribution_id)
+        contributions = self.python.contributions
+        take = 0 <= contribution_id < len(contributions) and time >= (
+            self.mechanism.take_all_opens(contributions[contribution_id])
+        )
         return self._run(
             "report",
             sender,
             time,
             lambda: CollaborativeTrainer.report(self.python, sender, contribution_id),
-            lambda: self.evm.report(sender, contribution_id, features, time),
+            lambda: self.evm.report(sender, contribution_id, features, time, take=take),
             contribution_id,
         )
 

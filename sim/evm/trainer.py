@@ -16,6 +16,9 @@ from sim.features import Features, Row
 from sim.learners.perceptron import Perceptron
 from sim.params import KeyedError
 
+GAS_CALLS = ("add_data", "refund", "report", "take", "predict")
+"""The kinds of call whose gas each account pays (a take is a report after the take window)."""
+
 WEIGHT_BATCH = 256
 """Pre-trained weights the owner sets per transaction."""
 
@@ -180,12 +183,17 @@ class EvmTrainer:
 
     # -- calls ---------------------------------------------------------------------------
 
-    def _call(self, kind: str, sender: str, time: int, *args, value: int = 0) -> Receipt:
+    def _call(
+        self, kind: str, sender: str, time: int, *args, value: int = 0, paid_as: str = ""
+    ) -> Receipt:
+        """Send `trainer.kind(*args)`; the receipt says what its gas pays for, `paid_as`
+        (default `kind`; one of GAS_CALLS)."""
         self.sent.append((kind, sender, time, args, value))
         self.chain.time = time
         receipt = self.chain.transact(sender, self.trainer, kind, *args, value=value)
         if receipt.reason != INSUFFICIENT_FUNDS:
             self.gas[kind if receipt.ok else f"{kind} (reverted)"].append(receipt.gas)
+        receipt.paid_as = paid_as or kind
         return receipt
 
     def add_data(self, sender: str, value: int, features: list[int], label: int, time: int):
@@ -197,8 +205,10 @@ class EvmTrainer:
     def refund(self, sender: str, contribution_id: int, features: list[int], time: int):
         return self._call("refund", sender, time, contribution_id, features)
 
-    def report(self, sender: str, contribution_id: int, features: list[int], time: int):
-        return self._call("report", sender, time, contribution_id, features)
+    def report(self, sender: str, contribution_id: int, features: list[int], time: int, take=False):
+        """Report a contribution; `take`: after its take window (anyone takes what is left)."""
+        paid_as = "take" if take else "report"
+        return self._call("report", sender, time, contribution_id, features, paid_as=paid_as)
 
     def predict(self, sender: str, value: int, features: list[int], time: int):
         return self._call("predict", sender, time, features, value=value)
