@@ -360,16 +360,6 @@ def test_accuracy_is_the_mean_of_correct_predictions(trained):
     assert 0.6 < accuracy < 1.0  # learned something; not a degenerate all-correct case
 
 
-def test_update_gas_counts_nonzero_features(trained):
-    model, _, _ = trained
-    costs = model.gas_costs
-    x = np.zeros(model.n_features)
-    x[[3, 7, 11]] = [1.0, 2.0, 1.0]
-    expected = costs["base"] + 3 * (costs["per_feature"] + costs["per_write"]) + costs["per_write"]
-    assert model.update_gas(x) == expected
-    assert model.update_gas(np.zeros(model.n_features)) == costs["base"] + costs["per_write"]
-
-
 # -- registry and validation --------------------------------------------------------------
 
 

@@ -76,7 +76,6 @@ class Majority(Learner):
     """Predicts the most frequent class so far (the lowest on ties)."""
 
     kind = "majority"
-    gas_costs = {"base": 21_000, "per_feature": 0, "per_write": 5_000}
 
     def __init__(self, n_features, n_classes):
         super().__init__(n_features, n_classes)
@@ -93,9 +92,6 @@ class Majority(Learner):
 
     def _fit(self, X, y, rng):
         self.counts += np.bincount(y, minlength=self.n_classes)
-
-    def _n_touched(self, x):
-        return 0
 
     def state(self):
         return (self.counts.copy(),)

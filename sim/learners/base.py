@@ -35,9 +35,9 @@ def _check_int(name: str, value: object, minimum: int) -> int:
 
 
 class Learner:
-    """Base class: the shared interface, input validation and gas estimate.
+    """Base class: the shared interface and input validation.
 
-    Subclasses set `kind`, `binary_only`, `gas_costs` and (if they have parameters)
+    Subclasses set `kind`, `binary_only` and (if they have parameters)
     `Params`, and implement `_predict`, `_update`, `_fit` and `state` on Rows and Features,
     and `_predict_many`, or `coefficients` if they are linear.
     """
@@ -49,10 +49,6 @@ class Learner:
     evm_contract: ClassVar[str | None] = None
     #: The learner's own parameters (config keys of `[model]`); `self.params` holds them.
     Params: ClassVar[type[Params]] = Params
-    #: Rough EVM-like prices: `base` is the transaction and call overhead, `per_feature`
-    #: the cost of reading one stored value for a nonzero feature, `per_write` one
-    #: storage write to an existing slot.
-    gas_costs: ClassVar[dict[str, int]]
 
     def __init__(self, n_features: int, n_classes: int, **params: object) -> None:
         self.fits = 0
@@ -107,21 +103,6 @@ class Learner:
         if len(y) == 0:
             raise ValueError("accuracy needs at least one sample, got an empty X")
         return float(np.mean(self._predict_many(X) == y))
-
-    def update_gas(self, x: Row | np.ndarray) -> int:
-        """Gas estimate of `update(x, ...)` from the class's `gas_costs` table.
-
-        Each feature the update touches costs a read and a write; one more write stores the
-        scalar the update also changes (bias or class count). Zero features are skipped, as
-        a sparse contract would skip them.
-        """
-        touched = self._n_touched(x if type(x) is tuple else as_row(x))
-        costs = self.gas_costs
-        return (
-            costs["base"]
-            + touched * (costs["per_feature"] + costs["per_write"])
-            + costs["per_write"]
-        )
 
     def coefficients(self) -> tuple[np.ndarray, float] | None:
         """Linear learners (a score w·x + b, class 1 when it is > 0): the live (w, b),
@@ -188,9 +169,6 @@ class Learner:
         w, b = self.coefficients()
         scores = kernels.linear_scores(w, b, X.indptr, X.indices, X.values, X.rows)
         return (scores > 0).astype(np.int64)
-
-    def _n_touched(self, x: Row) -> int:
-        return len(x[0])
 
     def _check_X(self, X, integer: bool = False) -> Features:
         """X as Features of n_features columns; `integer` also requires integer values.

@@ -1,7 +1,5 @@
 """Bernoulli naive Bayes: word presence counted per class, as a contract can count."""
 
-from typing import ClassVar
-
 import numpy as np
 from pydantic import Field
 
@@ -30,9 +28,6 @@ class NaiveBayes(Learner):
     """
 
     kind = "naive_bayes"
-    # Updating reads and increments the class's count for every nonzero feature.
-    gas_costs: ClassVar[dict[str, int]] = {"base": 21_000, "per_feature": 2_100, "per_write": 5_000}
-
     Params = NaiveBayesParams
 
     def __init__(self, n_features: int, n_classes: int, **params: object) -> None:
@@ -82,9 +77,6 @@ class NaiveBayes(Learner):
         ).astype(np.int64)
         self.class_counts += np.bincount(y, minlength=self.n_classes)
         self._refresh(slice(None))
-
-    def _n_touched(self, x: Row) -> int:
-        return int(np.count_nonzero(x[1] > 0))
 
     def _feature_log_prob(self, rows: slice) -> np.ndarray:
         smoothed = self.feature_counts[rows] + self.alpha

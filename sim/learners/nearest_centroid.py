@@ -1,7 +1,5 @@
 """Nearest centroid: the class whose running mean is closest, kept as integer sums."""
 
-from typing import ClassVar
-
 import numpy as np
 
 from sim.features import Features, Row
@@ -20,8 +18,6 @@ class NearestCentroid(Learner):
     """
 
     kind = "nearest_centroid"
-    # Updating reads and writes the class's running sum for every nonzero feature.
-    gas_costs: ClassVar[dict[str, int]] = {"base": 21_000, "per_feature": 2_100, "per_write": 5_000}
 
     def __init__(self, n_features: int, n_classes: int) -> None:
         super().__init__(n_features, n_classes)

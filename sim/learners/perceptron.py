@@ -8,7 +8,7 @@ shrinks: whether one flipped label can flip its own prediction depends on how la
 step is against the pre-trained weights, which `learning_rate` sets.
 """
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 import numpy as np
 from pydantic import Field
@@ -70,8 +70,6 @@ class Perceptron(Learner):
     kind = "perceptron"
     binary_only = True
     evm_contract = "Perceptron"
-    # Updating reads every nonzero feature's weight for the score, then writes it.
-    gas_costs: ClassVar[dict[str, int]] = {"base": 21_000, "per_feature": 2_200, "per_write": 5_000}
     Params = PerceptronParams
 
     def __init__(self, n_features: int, n_classes: int, **params: object) -> None:

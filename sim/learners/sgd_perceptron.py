@@ -11,7 +11,6 @@ it against scikit-learn itself.
 """
 
 import math
-from typing import ClassVar
 
 import numpy as np
 from pydantic import Field
@@ -51,7 +50,6 @@ class SGDPerceptron(Learner):
 
     kind = "sgd_perceptron"
     binary_only = True
-    gas_costs: ClassVar[dict[str, int]] = {"base": 21_000, "per_feature": 2_200, "per_write": 5_000}
     Params = SGDPerceptronParams
 
     def __init__(self, n_features: int, n_classes: int, **params: object) -> None:
