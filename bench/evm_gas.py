@@ -1,16 +1,17 @@
 """Gas per call on the Vyper contracts (docs/evm.md).
 
-    python bench/evm_gas.py
+    python bench/evm_gas.py [CONFIG] [--set KEY=VALUE ...]
 
-First, experiments/evm_check.toml run with every call cross-checked: gas per call kind
-(median and range) and the calls checked per second. Then, for each number of present
-features: an add the perceptron learns from (a mistake, so
-every weight is written), an add it already agrees with, the submitter's refund, a report
-after the take window (take-all), and a prediction with and without a fee. The contracts
-are compiled for up to 256 present features; every weight starts nonzero, as pre-trained
-weights are. Needs the evm extra.
+First, a config (default experiments/evm_check.toml; replicate 0, with chain = "evm") run
+with every call cross-checked: gas per call kind (median and range), present features per
+add and the calls checked per second. Then, for each number of present features: an add
+the perceptron learns from (a mistake, so every weight is written), an add it already
+agrees with, the submitter's refund, a report after the take window (take-all), and a
+prediction with and without a fee. The contracts are compiled for up to 256 present
+features; every weight starts nonzero, as pre-trained weights are. Needs the evm extra.
 """
 
+import argparse
 import statistics
 import time
 from pathlib import Path
@@ -52,15 +53,17 @@ def measure(present: int) -> dict[str, int]:
     return gas
 
 
-def shipped_run() -> None:
-    config = Experiment.from_file(EVM_CHECK, []).points[0][1]
+def config_run(path: Path, overrides: list[str]) -> None:
+    config = Experiment.from_file(path, [*overrides, "experiment.chain=evm"]).points[0][1]
     model = build_model(config, make_split(config, 0), 0)
     tic = time.perf_counter()
     model.run()
     seconds = time.perf_counter() - tic
     check = model.contract.cross_check
     calls = len(check.outcomes)
-    print(f"evm_check: {calls} calls checked in {seconds:.1f} s ({calls / seconds:.0f} calls/s)")
+    print(f"{path.name}: {calls} calls checked in {seconds:.1f} s ({calls / seconds:.0f} calls/s)")
+    present = [n for n, _ in check.evm.update_gas]
+    print(f"present features per add: median {statistics.median(present)}, max {max(present)}")
     print("| call | mined | median gas | range |\n|---|---|---|---|")
     for kind, gas in sorted(check.evm.gas.items()):
         spread = f"{min(gas):,} - {max(gas):,}"
@@ -69,7 +72,11 @@ def shipped_run() -> None:
 
 
 def main() -> None:
-    shipped_run()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("config", nargs="?", type=Path, default=EVM_CHECK)
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    args = parser.parse_args()
+    config_run(args.config, args.set)
     rows = {size: measure(size) for size in SIZES}
     calls = list(rows[SIZES[0]])
     print("| present features | " + " | ".join(calls) + " |")
