@@ -344,8 +344,12 @@ def write_plots(
         for name, data in files.items():
             (out / name).write_bytes(data)
             written.append(out / name)
-    if "gas" in agents.columns:  # a run cross-checked on the EVM
-        fig = gas_plot(agents, points[0])
-        fig.savefig(out / "gas.png", dpi=DPI)
-        written.append(out / "gas.png")
+    if "gas" in agents.columns:  # a run cross-checked on the EVM: named as the headlines
+        for k, files in names.items():
+            fig = gas_plot(agents, k)
+            for name in files:
+                gas_name = name.replace("headline", "gas")
+                if gas_name.endswith(".png"):
+                    fig.savefig(out / gas_name, dpi=DPI)
+                    written.append(out / gas_name)
     return written
