@@ -73,9 +73,10 @@ class CrossCheck:
     contracts on the EVM, compared after every transaction: accepted or rejected (and by
     which rule), the return value, every account's balance (the trainer's is the escrow;
     the other contracts must hold nothing), the touched contribution's record, verified
-    counts, the model's weights and bias; before an add, the required deposit too; and,
-    when the model has changed, its predictions on `test_rows` (`compare_predictions`). A
-    difference raises `Mismatch` naming the transaction, the call, the account and the field.
+    counts, every weight and the bias; before an add, the required deposit too; and, when
+    the model has changed, its predictions on `test_rows` (after every call, or only when
+    `compare_model` is called). A difference raises `Mismatch` naming the transaction, the
+    call, the account and the field.
 
     Made before the first call, once every account is open: the EVM's accounts get the
     ledger's balances and its classifier the Python learner's (pre-trained) weights."""
@@ -84,11 +85,10 @@ class CrossCheck:
         self,
         python: CollaborativeTrainer,
         test_rows: Features | None = None,
-        whole_model_each_call: bool = True,
+        predictions_each_call: bool = True,
     ) -> None:
-        """`whole_model_each_call=False` compares, after a call, only the weights of the
-        features it touched (no other can change) and the bias; `compare_model` compares
-        the rest, at each evaluation."""
+        """Every call compares every weight and the bias; `predictions_each_call=False`
+        leaves the test predictions to `compare_model`, at each evaluation."""
         self.now = 0
         """The time of the call being checked (a standalone contract's clock reads it)."""
         self.python = python
@@ -102,7 +102,7 @@ class CrossCheck:
         self.evm = EvmTrainer(
             self.mechanism.params, self.learner, dict(self.ledger.balances), max_features=bound
         )
-        self.whole_model_each_call = whole_model_each_call
+        self.predictions_each_call = predictions_each_call
         self.outcomes: list[Outcome] = []
         self._model_compared: tuple | None = None
 
@@ -138,7 +138,6 @@ class CrossCheck:
             time,
             lambda: CollaborativeTrainer.add_data(self.python, sender, value, sample, label).id,
             lambda: self.evm.add_data(sender, value, self.features[sample], label, time),
-            touched=self.features[sample] if 0 <= sample < len(self.features) else [],
         )
 
     def refund(self, sender: str, contribution_id: int, time: int) -> Outcome:
@@ -187,9 +186,7 @@ class CrossCheck:
 
     # -- the comparison ------------------------------------------------------------------
 
-    def _run(
-        self, call, sender, time, python_call, evm_call, contribution_id=None, touched=()
-    ) -> Outcome:
+    def _run(self, call, sender, time, python_call, evm_call, contribution_id=None) -> Outcome:
         index = len(self.outcomes)
         time = block_time(time)
         self.now = time
@@ -227,12 +224,7 @@ class CrossCheck:
             sender,
         )
         check("total verified contributions", self.mechanism.total_good, self.evm.total_verified())
-        if self.whole_model_each_call:
-            self._compare_model(check)
-        else:
-            for i in touched:
-                check(f"weight {i}", int(self.learner.weights[i]), self.evm.weight(i))
-            check("bias", int(self.learner.bias), self.evm.bias())
+        self._compare_model(check, predictions=self.predictions_each_call)
         return outcome
 
     def compare_model(self) -> None:
@@ -263,7 +255,9 @@ class CrossCheck:
         reported = sender in self.mechanism.reporters.get(contribution_id, ())
         check("reported", reported, self.evm.reported(contribution_id, sender), sender)
 
-    def _compare_model(self, check) -> None:
+    def _compare_model(self, check, predictions: bool = True) -> None:
+        """Every weight and the bias; then, if `predictions` and the model changed since
+        they were last compared, the predictions on the test rows."""
         weights = self.evm.weights()
         python_weights = [int(w) for w in self.learner.weights]
         if weights != python_weights:
@@ -273,8 +267,8 @@ class CrossCheck:
             check(f"weight {first}", python_weights[first], weights[first])
         bias = self.evm.bias()
         check("bias", int(self.learner.bias), bias)
-        if (weights, bias) == self._model_compared:
-            return  # the same model on both sides as last time: the same predictions
+        if not predictions or (weights, bias) == self._model_compared:
+            return  # or the same model on both sides as last time: the same predictions
         for i, (row, features) in enumerate(zip(self.test_rows, self.test_features, strict=True)):
             check(
                 f"prediction on test row {i}",

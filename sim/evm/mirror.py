@@ -35,7 +35,7 @@ class EvmCheckedTrainer(CollaborativeTrainer):
     @property
     def cross_check(self) -> CrossCheck:
         if self._check is None:
-            self._check = CrossCheck(self, self.test_rows, whole_model_each_call=False)
+            self._check = CrossCheck(self, self.test_rows, predictions_each_call=False)
         return self._check
 
     def add_data(self, sender: str, value: int, x: int, y: int) -> Contribution:
@@ -67,7 +67,7 @@ class EvmCheckedTrainer(CollaborativeTrainer):
         return outcome.result
 
     def audit(self) -> None:
-        """At each evaluation: every weight, the bias and the predictions on the test set."""
+        """At each evaluation: the predictions on the test set (and every weight again)."""
         self.cross_check.compare_model()
 
     def deploy_gas(self) -> int:
