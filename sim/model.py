@@ -51,8 +51,12 @@ def check_data(config: ExperimentConfig, split: Split) -> None:
         raise ConfigError(f"model.kind: {error}") from None
     mechanism = config.mechanism.params()
     if config.experiment.chain == "evm":
-        from sim.evm.trainer import check_deployable  # titanoboa loads only for evm runs
-
+        try:  # titanoboa loads only for evm runs
+            from sim.evm.trainer import check_deployable
+        except ImportError as error:
+            raise ConfigError(
+                f'experiment.chain: evm needs the evm extra, pip install -e ".[evm]" ({error})'
+            ) from None
         try:
             check_deployable(mechanism, split.X_pool)
         except KeyedError as error:

@@ -3,6 +3,7 @@ contracts (sim/evm/mirror.py), compared after each transaction. Needs the evm ex
 of the test extra): without it every test fails with the import error, none is skipped."""
 
 import json
+import sys
 import tomllib
 from collections import Counter
 from pathlib import Path
@@ -155,3 +156,11 @@ def test_what_the_contracts_cannot_run_is_refused_before_anything_is_written(
     err = capsys.readouterr().err
     assert code == 2 and line in err and err.count("\n") == 1
     assert not (tmp_path / "out").exists()
+
+
+def test_without_the_evm_extra_an_evm_config_is_one_error_line(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(sys.modules, "sim.evm.trainer", None)  # as if titanoboa were missing
+    code = main(["run", str(CONFIG), "--out", str(tmp_path / "out")])
+    err = capsys.readouterr().err
+    assert code == 2 and 'needs the evm extra, pip install -e ".[evm]"' in err
+    assert err.count("\n") == 1 and not (tmp_path / "out").exists()
