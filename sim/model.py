@@ -5,6 +5,8 @@ next action with `schedule_event`, and metrics are sampled every `eval_every_hou
 recurring event; `run` advances with `run_until`.
 """
 
+from functools import partial
+
 import mesa
 import numpy as np
 from mesa.time import Schedule
@@ -88,23 +90,13 @@ class DecaiModel(mesa.Model):
         mechanism = mechanism_class(config.mechanism.kind)(config.mechanism.params())
         self.account_stats = ACCOUNT_STATS
         """The per-account counters the results carry (with --chain evm, gas too)."""
+        contract = CollaborativeTrainer
         if config.experiment.chain == "evm":  # every call also on the EVM, cross-checked
             from sim.evm.mirror import GAS_STATS, EvmCheckedTrainer
 
             self.account_stats = (*ACCOUNT_STATS, *GAS_STATS)
-
-            self.contract = EvmCheckedTrainer(
-                self.ledger,
-                learner,
-                mechanism,
-                split.X_pool,
-                clock=self._now,
-                test_rows=split.X_test,
-            )
-        else:
-            self.contract = CollaborativeTrainer(
-                self.ledger, learner, mechanism, split.X_pool, clock=self._now
-            )
+            contract = partial(EvmCheckedTrainer, test_rows=split.X_test)
+        self.contract = contract(self.ledger, learner, mechanism, split.X_pool, clock=self._now)
         self.test_set = HiddenTestSet(split.X_test, split.y_test)
         self._next_sample = 0
         self._pool_end = len(split.y_pool)

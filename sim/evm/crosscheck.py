@@ -197,11 +197,7 @@ class CrossCheck:
         receipt = evm_call()
         outcome = Outcome(index, call, reason is None, reason, result, receipt)
         self.outcomes.append(outcome)
-
-        def check(field, python, evm, account=None):
-            if python != evm:
-                raise Mismatch(index, call, sender, time, field, account, python, evm)
-
+        check = self._checker(index, call, sender, time)
         check("accepted", outcome.accepted, receipt.ok)
         if not receipt.ok:
             python_key, evm_key = reason_key(reason), reason_key(receipt.reason)
@@ -229,19 +225,22 @@ class CrossCheck:
 
     def compare_model(self) -> None:
         """Every weight, the bias and (if the model changed since) the test predictions."""
-        index = len(self.outcomes) - 1
+        self._compare_model(self._checker(len(self.outcomes) - 1, "evaluation", None, self.now))
+
+    def _compare_add_cost(self, call: str, sender: str, time: int) -> None:
+        check = self._checker(len(self.outcomes), call, sender, time)
+        check("required deposit", self.mechanism.add_cost(time), self.evm.add_cost(time))
+
+    @staticmethod
+    def _checker(index: int, call: str, sender: str | None, time: int):
+        """`check(field, python, evm, account=None)`: raise `Mismatch` for this transaction
+        where the two sides differ."""
 
         def check(field, python, evm, account=None):
             if python != evm:
-                raise Mismatch(index, "evaluation", None, self.now, field, account, python, evm)
+                raise Mismatch(index, call, sender, time, field, account, python, evm)
 
-        self._compare_model(check)
-
-    def _compare_add_cost(self, call: str, sender: str, time: int) -> None:
-        python, evm = self.mechanism.add_cost(time), self.evm.add_cost(time)
-        if python != evm:
-            index = len(self.outcomes)
-            raise Mismatch(index, call, sender, time, "required deposit", None, python, evm)
+        return check
 
     def _compare_contribution(self, check, contribution_id: int, sender: str) -> None:
         mine = self.python.contributions[contribution_id]
