@@ -40,6 +40,11 @@ class DepositRefundTake(Mechanism):
     takes_prediction_fees = True
     evm_contract = "DepositRefundTake"
     Params = DTRParams
+    explore = {
+        "cost_weight": (0.5, 100, 0.5),
+        "refund_window_days": (0, 7, 0.5),
+        "take_window_days": (1, 30, 0.5),
+    }
 
     def __init__(self, params: DTRParams):
         super().__init__(params)

@@ -75,6 +75,11 @@ class Gamified(Mechanism, AwardsPoints):
     kind = "gamified"
     description = "points, no money: validated data and successful reports earn points, badges"
     Params = GamifiedParams
+    explore = {
+        "refund_window_days": (0, 7, 0.5),
+        "expiry_window_days": (1, 30, 0.5),
+        "points_per_validation": (0, 100, 1),
+    }
 
     def __init__(self, params: GamifiedParams):
         super().__init__(params)

@@ -127,6 +127,11 @@ class PredictionMarket(Mechanism):
     kind = "prediction_market"
     description = "stakes scored by test accuracy gained on a committed test set; bounty-funded"
     Params = PredictionMarketParams
+    explore = {
+        "bounty": (1_000, 100_000, 1_000),
+        "min_stake": (1, 1_000, 1),
+        "min_length_days": (1, 30, 0.5),
+    }
     trains_on_add = False
     calls = ("initialize_market", "reveal_portion", "end_market", "process_rewards")
     commitment = staticmethod(commitment)

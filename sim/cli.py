@@ -1,4 +1,4 @@
-"""The `decai` command: run, validate, list and plot experiments.
+"""The `decai` command: run, validate, list and plot experiments, and show them live.
 
 Every user error (a bad key, a bad value, a missing file) is one line on stderr naming
 what is wrong, with exit status 2, and nothing written. `decai run` exits 1 when some run
@@ -29,6 +29,9 @@ from sim.runner import (
 )
 
 DEFAULT_EXPERIMENT = Path("experiments/default.toml")
+DASHBOARD_HOST = "127.0.0.1"
+"""The dashboard listens on this machine only: it runs whatever its page is asked to."""
+DASHBOARD_PORT = 8765
 
 
 class UsageError(ValueError):
@@ -102,6 +105,21 @@ def _parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="(re)draw the plots of a results folder")
     plot.add_argument("results_dir", type=Path, metavar="RESULTS_DIR")
     plot.set_defaults(command=_plot)
+
+    dashboard = commands.add_parser(
+        "dashboard", help="run a config live in the browser, or browse a results folder"
+    )
+    dashboard.add_argument(
+        "file", nargs="?", type=Path, metavar="FILE", help=f"default: {DEFAULT_EXPERIMENT}"
+    )
+    dashboard.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    dashboard.add_argument(
+        "--results", type=Path, metavar="DIR", help="show a results folder's plots and summary"
+    )
+    dashboard.add_argument(
+        "--port", type=int, default=DASHBOARD_PORT, help=f"default: {DASHBOARD_PORT}"
+    )
+    dashboard.set_defaults(command=_dashboard)
 
     docs = commands.add_parser("docs", help="write docs/configs.md from the config schema")
     docs.add_argument(
@@ -217,6 +235,44 @@ def _list(args) -> int:
 def _plot(args) -> int:
     for path in load_results(args.results_dir).write_plots():
         print(path)
+    return 0
+
+
+def _dashboard(args) -> int:
+    """Check what to show (one line and exit 2 if it is bad), then serve it on this machine
+    until Ctrl-C. Nothing is written."""
+    if args.results and (args.file or args.set):
+        raise UsageError("--results shows a results folder: drop FILE and --set")
+    if not 1 <= args.port <= 65535:
+        raise UsageError(f"--port: must be between 1 and 65535 (got {args.port})")
+    if args.results:
+        load_results(args.results)  # a folder that is not a finished results folder: one line
+        target = {"results": str(args.results.resolve())}
+    else:
+        file = args.file or DEFAULT_EXPERIMENT
+        experiment = Experiment.from_file(file, args.set)
+        check_data(experiment)
+        target = {"config": str(file.resolve()), "set": args.set}
+        if experiment.swept_keys:
+            print(f"decai: {file} is a sweep: the dashboard starts from its point 0")
+    from sim.dashboard.serve import PortError, check_port, load_solara, serve
+
+    try:
+        load_solara()
+    except ImportError as error:
+        raise UsageError(
+            f'the dashboard needs the dashboard extra: pip install -e ".[dashboard]" ({error})'
+        ) from None
+    from sim.dashboard.assets import AssetsError, ensure_assets
+
+    try:
+        check_port(DASHBOARD_HOST, args.port)
+        for package in ensure_assets():
+            print(f"decai: fetched {package} from the npm registry into Solara's cache")
+    except (PortError, AssetsError) as error:
+        raise UsageError(str(error)) from None
+    print(f"decai dashboard: http://{DASHBOARD_HOST}:{args.port} (Ctrl-C stops it)", flush=True)
+    serve(target, DASHBOARD_HOST, args.port)
     return 0
 
 

@@ -34,6 +34,9 @@ class Mechanism(ABC):
     evm_contract: ClassVar[str | None] = None
     """The Vyper contract in contracts/ that runs this mechanism's rules on an EVM (for
     `experiment.chain = "evm"`), if there is one."""
+    explore: ClassVar[dict[str, tuple[float, float, float]]] = {}
+    """Its main parameters, each with the (low, high, step) worth exploring: `decai
+    dashboard` gives each a slider (a config's own value widens the range to include it)."""
     calls: ClassVar[tuple[str, ...]] = ()
     """Names of the mechanism's own contract calls (methods with the signature
     `(sender, value, now, **arguments) -> transfers`), sent with `contract.call`."""

@@ -190,9 +190,26 @@ class DecaiModel(mesa.Model):
 
     def run(self) -> None:
         """Run to `duration_days` (or until settled), then check that money was conserved."""
+        self.advance(self.end_time)
+
+    def advance(self, until: float) -> None:
+        """Run to `until` (no further than `duration_days`), an evaluation at a time, so
+        the run stops at the evaluation that finds it settled (`stop_when_settled`).
+
+        Each leg ends at the next evaluation, wherever the previous `advance` stopped:
+        advancing in any steps (the dashboard's) runs the same events as one `run`. When
+        the run is over, a last sample is taken and the ledger checked.
+        """
         interval = self.config.experiment.eval_every_hours * 3600
-        while self.running and self.time < self.end_time:
-            self.run_until(min(self.end_time, self.time + interval))
-        if self.last_sampled != self.time:
-            self.sample()
-        self.ledger.check()
+        until = min(until, self.end_time)
+        while self.running and self.time < until:
+            last = self.time if self.last_sampled is None else self.last_sampled
+            self.run_until(min(until, last + interval))
+        if self.over():
+            if self.last_sampled != self.time:
+                self.sample()
+            self.ledger.check()
+
+    def over(self) -> bool:
+        """Whether the run has ended: at `duration_days`, or stopped once settled."""
+        return not self.running or self.time >= self.end_time

@@ -137,19 +137,7 @@ def headline_plot(
     fig = Figure(figsize=FIGSIZE, layout="constrained")
     ax = fig.add_subplot()
 
-    if not ts.empty:
-        acc = hold_last(ts.assign(value=100.0 * ts["value"]), ["replicate"], "value")
-        acc = band(acc, "time_days", "value")
-        _plot_band(
-            ax,
-            acc,
-            "time_days",
-            label="Accuracy on hidden test set",
-            color="black",
-            linewidth=2.5,
-            zorder=3,
-        )
-
+    _draw_accuracy(ax, ts)
     points = shows_points(ag)
     if points:
         # Points are absolute counts, not a percent: they get their own axis. The
@@ -157,31 +145,12 @@ def headline_plot(
         points_ax = ax.twinx()
         ax.set_zorder(points_ax.get_zorder() + 1)
         ax.patch.set_visible(False)
-        held = hold_last(ag, ["replicate", "agent", "kind"], "points")
-        _plot_agent_lines(points_ax, held, "points", "points")
-        points_ax.set_ylabel("Points", fontsize=13)
-        points_ax.tick_params(labelsize=11)
-        _align_ticks(points_ax, points_ax.get_ylim()[1])
+        _draw_points(points_ax, ag)
     elif not ag.empty:
-        pct = hold_last(balance_percent(ag), ["replicate", "agent", "kind"], "percent")
-        _plot_agent_lines(ax, pct, "percent", "balance")
+        _draw_balances(ax, ag)
+    _draw_full_data(ax, sm)
 
-    full = sm.get("full_data_accuracy", pd.Series(dtype=float)).dropna()
-    if not full.empty:
-        level = 100.0 * full.mean()
-        ax.axhline(
-            level,
-            color="dimgray",
-            linestyle="--",
-            linewidth=1.5,
-            label=f"Accuracy trained on all data: {level:.1f}%",
-        )
-
-    ax.set_xlabel("Time (days)", fontsize=13)
-    ax.set_ylabel("Percent", fontsize=13)
-    ax.tick_params(labelsize=11)
-    ax.grid(True, alpha=0.3)
-    ax.margins(x=0)
+    _time_axes(ax, "Percent")
     if points:
         ax.set_ylim(0, 100)  # accuracy alone on this axis: its whole range
     else:
@@ -207,6 +176,100 @@ def headline_plot(
     return fig
 
 
+def _draw_accuracy(ax, ts: pd.DataFrame) -> None:
+    """Accuracy on the hidden test set, in percent (black, over the other lines)."""
+    if ts.empty:
+        return
+    acc = hold_last(ts.assign(value=100.0 * ts["value"]), ["replicate"], "value")
+    _plot_band(
+        ax,
+        band(acc, "time_days", "value"),
+        "time_days",
+        label="Accuracy on hidden test set",
+        color="black",
+        linewidth=2.5,
+        zorder=3,
+    )
+
+
+def _draw_full_data(ax, sm: pd.DataFrame) -> None:
+    """The dashed ceiling: the accuracy of the same model trained on all the data."""
+    full = sm.get("full_data_accuracy", pd.Series(dtype=float)).dropna()
+    if full.empty:
+        return
+    level = 100.0 * full.mean()
+    ax.axhline(
+        level,
+        color="dimgray",
+        linestyle="--",
+        linewidth=1.5,
+        label=f"Accuracy trained on all data: {level:.1f}%",
+    )
+
+
+def _draw_balances(ax, ag: pd.DataFrame, *, per_kind: bool = False) -> None:
+    """Each agent's balance (or each kind's mean) as percent of its start."""
+    pct = hold_last(balance_percent(ag), ["replicate", "agent", "kind"], "percent")
+    _plot_agent_lines(ax, pct, "percent", "balance", per_kind=per_kind)
+
+
+def _draw_points(ax, ag: pd.DataFrame, *, per_kind: bool = False) -> None:
+    """Each agent's points (or each kind's mean), on an axis of their own."""
+    held = hold_last(ag, ["replicate", "agent", "kind"], "points")
+    _plot_agent_lines(ax, held, "points", "points", per_kind=per_kind)
+    ax.set_ylabel("Points", fontsize=13)
+    ax.tick_params(labelsize=11)
+    _align_ticks(ax, ax.get_ylim()[1])
+
+
+def _time_axes(ax, ylabel: str, days: float | None = None) -> None:
+    ax.set_xlabel("Time (days)", fontsize=13)
+    ax.set_ylabel(ylabel, fontsize=13)
+    ax.tick_params(labelsize=11)
+    ax.grid(True, alpha=0.3)
+    ax.margins(x=0)
+    if days is not None:
+        ax.set_xlim(0, days)
+
+
+def accuracy_plot(
+    timeseries: pd.DataFrame, summary: pd.DataFrame, *, point: int = 0, days: float | None = None
+) -> Figure:
+    """Accuracy on the hidden test set over time (one point), with the full-data line:
+    the dashboard's live chart of the model. `days`: the time axis's length (default: the
+    data's)."""
+    ts = timeseries[(timeseries["point"] == point) & (timeseries["metric"] == "accuracy")]
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    _draw_accuracy(ax, ts)
+    _draw_full_data(ax, summary[summary["point"] == point])
+    _time_axes(ax, "Accuracy (%)", days)
+    ax.set_ylim(0, 100)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower right", fontsize=10, frameon=False)
+    return fig
+
+
+def kinds_plot(agents: pd.DataFrame, *, point: int = 0, days: float | None = None) -> Figure:
+    """Each agent kind's mean balance as percent of its start over time (one point), or its
+    mean points where points are the reward: the dashboard's live chart of the money.
+    `days`: the time axis's length (default: the data's)."""
+    ag = agents[agents["point"] == point]
+    fig = Figure(figsize=(7, 4), layout="constrained")
+    ax = fig.add_subplot()
+    if shows_points(ag):
+        _draw_points(ax, ag, per_kind=True)
+        _time_axes(ax, "Points", days)
+    else:
+        if not ag.empty:
+            _draw_balances(ax, ag, per_kind=True)
+        _time_axes(ax, "Balance (% of start)", days)
+        ax.set_ylim(bottom=min(0.0, ax.get_ylim()[0]))
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(loc="lower left", fontsize=10, frameon=False)
+    return fig
+
+
 def _align_ticks(ax, top: float, intervals: int = 5) -> None:
     """Ticks 0, step, ..., `intervals` steps on a second axis, with a round step that
     reaches `top`: they then fall on the accuracy axis's grid lines (0, 20, ..., 100)."""
@@ -217,12 +280,14 @@ def _align_ticks(ax, top: float, intervals: int = 5) -> None:
     ax.set_yticks(np.linspace(0, step * intervals, intervals + 1))
 
 
-def _plot_agent_lines(ax, df: pd.DataFrame, value: str, what: str) -> None:
-    """Per-agent lines of `value` ("<agent> <what>"), or per-kind means when there are
-    too many agents ("<kind> <what> (mean of n agents)")."""
+def _plot_agent_lines(
+    ax, df: pd.DataFrame, value: str, what: str, *, per_kind: bool = False
+) -> None:
+    """Per-agent lines of `value` ("<agent> <what>"), or per-kind means when asked or when
+    there are too many agents ("<kind> <what> (mean of n agents)")."""
     kinds = df.groupby("agent")["kind"].first()
     rank = {kind: i for i, kind in enumerate(summarised_kinds())}  # legend order
-    if len(kinds) > MAX_AGENT_LINES:
+    if per_kind or len(kinds) > MAX_AGENT_LINES:
         # Average over agents within a replicate first, so the band stays a band over
         # replicates (agents of one kind in one run are not independent samples).
         per_run = df.groupby(["replicate", "time_days", "kind"], as_index=False)[value].mean()

@@ -115,17 +115,7 @@ def simulate(
     split = make_split(config, replicate, shared)
     model = build_model(config, split, replicate, strict=strict)
     model.run()
-
-    timeseries = (
-        model.datacollector.get_model_vars_dataframe()
-        .melt(id_vars="time_days", var_name="metric", value_name="value")
-        .astype({"value": "float64"})
-    )
-    agents = model.datacollector.get_agent_vars_dataframe().reset_index()
-    agents = agents.assign(time_days=agents["Step"] / DAY)[
-        ["time_days", "agent", "kind", "balance", "points", *model.account_stats]
-    ]
-
+    timeseries, agents = timeseries_frame(model), agents_frame(model)
     summary = {
         "initial_accuracy": model.initial_accuracy,
         "final_accuracy": model.accuracy,
@@ -140,6 +130,24 @@ def simulate(
     summary.update(kind_summary(model))
     summary.update(mechanism)
     return RunResult(summary, timeseries, agents, mechanism, leaderboard(model))
+
+
+def timeseries_frame(model: DecaiModel) -> pd.DataFrame:
+    """The model's metric samples so far, long: time_days, metric, value."""
+    return (
+        model.datacollector.get_model_vars_dataframe()
+        .melt(id_vars="time_days", var_name="metric", value_name="value")
+        .astype({"value": "float64"})
+    )
+
+
+def agents_frame(model: DecaiModel) -> pd.DataFrame:
+    """Each agent at each sample so far: time_days, agent, kind, balance, points and the
+    contract's counters."""
+    agents = model.datacollector.get_agent_vars_dataframe().reset_index()
+    return agents.assign(time_days=agents["Step"] / DAY)[
+        ["time_days", "agent", "kind", "balance", "points", *model.account_stats]
+    ]
 
 
 def leaderboard(model: DecaiModel) -> pd.DataFrame:
