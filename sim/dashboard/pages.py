@@ -25,6 +25,8 @@ from sim.results import load_results
 
 AGENT_ROWS = 25
 """Agents shown per page of the agents table."""
+PLOT_WIDTH = "min(100%, 1000px)"
+"""A results plot's width on the page (the files are 1,200 pixels wide)."""
 
 
 @solara.component
@@ -132,14 +134,22 @@ def ResultsPage(folder: Path):
     with solara.Column():
         heading(label)
         for path in per_point:
-            solara.Image(path, width="100%")
-        heading("Summary (one row per replicate)")
-        rows = results.summary[results.summary["point"] == point].dropna(axis=1, how="all")
-        solara.DataFrame(rows.round(4), items_per_page=20, scrollable=True)
+            solara.Image(path, width=PLOT_WIDTH)
+        heading("Summary: each replicate, and their mean")
+        solara.DataFrame(point_summary(results.summary, point), items_per_page=100)
         if len(points) > 1 and across:
             heading("Across the sweep")
             for path in across:
-                solara.Image(path, width="100%")
+                solara.Image(path, width=PLOT_WIDTH)
+
+
+def point_summary(summary, point: int):
+    """One point's summary.csv rows turned on their side: a row per figure, a column per
+    replicate and their mean (figures no replicate has are left out)."""
+    rows = summary[summary["point"] == point].set_index("replicate").drop(columns="point")
+    figures = rows.select_dtypes("number").dropna(axis=1, how="all").T
+    figures.columns = [f"replicate {r}" for r in figures.columns]
+    return figures.assign(mean=figures.mean(axis=1)).round(4).rename_axis("figure").reset_index()
 
 
 def heading(text: str) -> None:
