@@ -5,7 +5,9 @@ The oracle for `LiveRun` is `decai run`: at a config's own values, stepped by an
 dashboard shows the very run `simulate` makes as replicate 0, sample for sample.
 """
 
+import io
 import socket
+import tarfile
 import tomllib
 from pathlib import Path
 from typing import Annotated
@@ -16,8 +18,8 @@ from pydantic import TypeAdapter
 
 from sim import cli
 from sim.config import ExperimentConfig
-from sim.dashboard import serve
-from sim.dashboard.live import LiveRun, controls, reshape, shares
+from sim.dashboard import assets, serve
+from sim.dashboard.live import LiveRun, controls, reshape, shares, starting
 from sim.dashboard.pages import plots_by_point
 from sim.experiment import Experiment
 from sim.registry import mechanisms
@@ -27,9 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def starting_values(base: ExperimentConfig) -> dict:
-    """The keywords SolaraViz first builds `LiveRun` with: every control at its start."""
-    return {key: value["value"] if isinstance(value, dict) else value
-            for key, value in controls(base).items()}  # fmt: skip
+    return starting(controls(base))
 
 
 def run_to_end(run: LiveRun) -> LiveRun:
@@ -210,6 +210,12 @@ def test_dashboard_serves_the_config_on_this_machine(served, capsys):
     assert "http://127.0.0.1:8791" in capsys.readouterr().out
 
 
+def test_dashboard_of_a_sweep_starts_from_its_first_point(served, capsys, config_file):
+    assert cli.main(["dashboard", str(config_file), "--set", "experiment.seed=5"]) == 0
+    assert served[0][0] == {"config": str(config_file), "set": ["experiment.seed=5"]}
+    assert "is a sweep: the dashboard starts from its point 0" in capsys.readouterr().out
+
+
 def test_dashboard_serves_a_results_folder(served, tmp_path, small_toml):
     config = tmp_path / "small.toml"
     config.write_text(small_toml)
@@ -255,3 +261,46 @@ def test_dashboard_without_the_extra_names_it(served, capsys, monkeypatch):
     assert cli.main(["dashboard", str(ROOT / "experiments" / "default.toml")]) == 2
     err = capsys.readouterr().err
     assert 'pip install -e ".[dashboard]"' in err and err.count("\n") == 1
+
+
+# --- the page's front-end files --------------------------------------------------------
+
+
+def tarball(files: dict[str, bytes]) -> bytes:
+    """An npm-style tarball: every file under `package/`."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for name, data in files.items():
+            info = tarfile.TarInfo(f"package/{name}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def test_the_page_needs_solaras_app_requirejs_and_font_awesome():
+    names = [name for name, _ in assets.wanted()]
+    assert "requirejs" in names and "font-awesome" in names
+    assert len([n for n in names if n.startswith("@widgetti/solara-vuetify")]) == 1
+
+
+def test_missing_front_end_packages_are_fetched_into_the_cache_once(tmp_path, monkeypatch):
+    from solara.server.settings import assets as solara_assets
+
+    monkeypatch.setattr(solara_assets, "proxy_cache_dir", tmp_path)
+    wanted = assets.wanted()
+    for name, version in wanted[1:]:  # all but the first are there already
+        (tmp_path / f"{name}@{version}").mkdir(parents=True)
+        (tmp_path / f"{name}@{version}" / "package.json").write_text("{}")
+    fetched = []
+
+    def download(name, version):
+        fetched.append((name, version))
+        return tarball({"dist/main.js": b"ok"})
+
+    monkeypatch.setattr(assets, "download", download)
+    name, version = wanted[0]
+    assert assets.ensure_assets() == [f"{name}@{version}"]
+    assert (tmp_path / f"{name}@{version}" / "dist" / "main.js").read_bytes() == b"ok"
+    assert assets.ensure_assets() == [] and fetched == [wanted[0]]  # cached: not again
+    left = [p for p in (tmp_path / name).parent.iterdir() if p.name.startswith(".")]
+    assert left == []  # no half-unpacked folder

@@ -8,10 +8,12 @@ cache lacks is fetched once from registry.npmjs.org, the same files as published
 unpacked into the cache. Nothing is fetched when the cache has them all.
 """
 
+import contextlib
 import io
 import re
 import shutil
 import tarfile
+import tempfile
 import urllib.request
 from pathlib import Path, PurePosixPath
 
@@ -79,17 +81,22 @@ def download(name: str, version: str) -> bytes:
 
 def unpack(tarball: bytes, folder: Path) -> None:
     """Unpack an npm tarball (its files under `package/`) into `folder`, whole or not at
-    all: it is unpacked beside it and renamed."""
+    all: it is unpacked beside it and renamed. Another process that got there first wins."""
     folder.parent.mkdir(parents=True, exist_ok=True)
-    partial = folder.with_name(folder.name + ".partial")
-    shutil.rmtree(partial, ignore_errors=True)
-    with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
-        members = []
-        for member in archive.getmembers():
-            member.name = member.name.partition("/")[2]  # drop the `package/` folder
-            if member.name:
-                members.append(member)
-        archive.extractall(partial, members=members, filter="data")
-    if folder.is_dir():  # left empty
-        folder.rmdir()
-    partial.rename(folder)
+    partial = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
+    try:
+        with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
+            members = []
+            for member in archive.getmembers():
+                member.name = member.name.partition("/")[2]  # drop the `package/` folder
+                if member.name:
+                    members.append(member)
+            archive.extractall(partial, members=members, filter="data")
+        with contextlib.suppress(OSError):  # left empty before
+            folder.rmdir()
+        partial.rename(folder)
+    except OSError:
+        if not (folder.is_dir() and any(folder.iterdir())):
+            raise
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)

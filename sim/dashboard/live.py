@@ -38,7 +38,7 @@ STEPS = {
 """What one Step advances the simulated clock by, as the page offers it."""
 
 POPULATION = ("contributors", "attack_rate", "lazy_rate")
-"""The controls that reshape who takes part (see `reshaped`); every other control is a
+"""The controls that reshape who takes part (see `reshape`); every other control is a
 config key, written as `sim.run`'s keywords are (`mechanism__dtr__cost_weight`)."""
 
 RATED_KINDS = {"attack_rate": "adversarial", "lazy_rate": "lazy"}
@@ -144,8 +144,7 @@ def reshape(
     kind's agents are spread over its groups as the file spreads them, and a rated kind
     the file lacks gets a group of default settings, named after the kind.
     """
-    rates = {RATED_KINDS[key]: rate for key, rate in (("attack_rate", attack_rate),
-                                                      ("lazy_rate", lazy_rate))}  # fmt: skip
+    rates = {RATED_KINDS["attack_rate"]: attack_rate, RATED_KINDS["lazy_rate"]: lazy_rate}
     if base.population is not None:
         raw["population"] |= {
             "contributors": contributors,
@@ -204,11 +203,21 @@ def population(base: ExperimentConfig) -> dict[str, float]:
     }
 
 
+def slider(label: str, value: float, low: float, high: float, step: float, whole: bool):
+    """A SolaraViz slider from `low` to `high`, widened to take `value` if it lies outside."""
+    return {
+        "type": "SliderInt" if whole else "SliderFloat",
+        "value": value,
+        "min": min(low, value),
+        "max": max(high, value),
+        "step": step,
+        "label": label,
+    }
+
+
 def controls(base: ExperimentConfig) -> dict[str, object]:
     """SolaraViz's `model_params` for `LiveRun`: the fixed `base`, then an input per
     control, starting at the config's own value."""
-    people = population(base)
-    seed = base.experiment.seed
     inputs: dict[str, object] = {
         "base": base,
         "step": {"type": "Select", "value": "1 day", "values": list(STEPS), "label": "step"},
@@ -222,24 +231,20 @@ def controls(base: ExperimentConfig) -> dict[str, object]:
     for kind, mechanism in mechanisms().items():
         table = base.mechanism.model_extra.get(kind) or mechanism.Params().model_dump()
         for name, (low, high, step) in mechanism.explore.items():
-            value = table[name]
             whole = mechanism.Params.model_fields[name].annotation is int
-            inputs[f"mechanism__{kind}__{name}"] = {
-                "type": "SliderInt" if whole else "SliderFloat",
-                "value": value,
-                "min": min(low, value),
-                "max": max(high, value),
-                "step": step,
-                "label": f"{kind}: {name}",
-            }
+            inputs[f"mechanism__{kind}__{name}"] = slider(
+                f"{kind}: {name}", table[name], low, high, step, whole
+            )
+    people = population(base)
     return inputs | {
-        "contributors": {"type": "SliderInt", "value": people["contributors"], "min": 1,
-                         "max": max(100, people["contributors"]), "step": 1,
-                         "label": "contributors"},
-        "attack_rate": {"type": "SliderFloat", "value": people["attack_rate"], "min": 0.0,
-                        "max": 1.0, "step": 0.05, "label": "attack rate"},
-        "lazy_rate": {"type": "SliderFloat", "value": people["lazy_rate"], "min": 0.0,
-                      "max": 1.0, "step": 0.05, "label": "lazy rate"},
-        "experiment__seed": {"type": "SliderInt", "value": seed, "min": 0,
-                             "max": max(999, seed), "step": 1, "label": "seed"},
-    }  # fmt: skip
+        "contributors": slider("contributors", people["contributors"], 1, 100, 1, True),
+        "attack_rate": slider("attack rate", people["attack_rate"], 0.0, 1.0, 0.05, False),
+        "lazy_rate": slider("lazy rate", people["lazy_rate"], 0.0, 1.0, 0.05, False),
+        "experiment__seed": slider("seed", base.experiment.seed, 0, 999, 1, True),
+    }
+
+
+def starting(model_params: dict[str, object]) -> dict[str, object]:
+    """The keywords SolaraViz first builds `LiveRun` with: every control at its start."""
+    return {key: value["value"] if isinstance(value, dict) else value
+            for key, value in model_params.items()}  # fmt: skip

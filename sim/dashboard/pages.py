@@ -20,7 +20,7 @@ from mesa.visualization.utils import update_counter
 
 from sim import plots
 from sim.config import ExperimentConfig
-from sim.dashboard.live import LiveRun, controls
+from sim.dashboard.live import LiveRun, controls, starting
 from sim.results import load_results
 
 AGENT_ROWS = 25
@@ -73,7 +73,7 @@ def AgentTable(model: LiveRun):
 
 
 def plots_png(figure) -> None:
-    """A matplotlib figure as a PNG image (the figure is then closed)."""
+    """A matplotlib figure as a PNG image (the figure is cleared after)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=plots.DPI)
     figure.clear()
@@ -87,9 +87,7 @@ def LivePage(base: ExperimentConfig):
     every step. (SolaraViz's own draggable grid of components does not load with Solara's
     Vue 3 front end, so the views are laid out here.)"""
     model_params = solara.use_memo(lambda: controls(base), [])
-    start = {key: value["value"] if isinstance(value, dict) else value
-             for key, value in model_params.items()}  # fmt: skip
-    model = solara.use_reactive(solara.use_memo(lambda: LiveRun(**start), []))
+    model = solara.use_reactive(solara.use_memo(lambda: LiveRun(**starting(model_params)), []))
     SolaraViz(
         model,
         components=[],
