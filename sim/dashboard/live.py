@@ -75,6 +75,11 @@ class LiveRun(mesa.Model):
     def day(self) -> float:
         return self.run.time / DAY
 
+    @property
+    def samples(self) -> int:
+        """Metric samples taken so far: the charts change only when this does."""
+        return len(self.run.datacollector.model_vars["time_days"])
+
     def timeseries(self) -> pd.DataFrame:
         """The samples so far, as the results' timeseries (point 0, replicate 0)."""
         return timeseries_frame(self.run).assign(point=0, replicate=0)

@@ -53,31 +53,34 @@ def RunStatus(model: LiveRun):
 def Charts(model: LiveRun):
     """Accuracy against the full-data line, and each kind's balance (or points)."""
     update_counter.get()
-    if model.problem:
-        return
     days = model.config.experiment.duration_days
+    accuracy, kinds = solara.use_memo(  # drawn again only once there is a new sample
+        lambda: (
+            png(plots.accuracy_plot(model.timeseries(), model.summary(), days=days)),
+            png(plots.kinds_plot(model.agents(), days=days)),
+        ),
+        [model, model.samples],
+    )
     with solara.Columns([1, 1]):
         with solara.Card("Accuracy on the hidden test set", classes=["accuracy-chart"]):
-            plots_png(plots.accuracy_plot(model.timeseries(), model.summary(), days=days))
+            solara.Image(accuracy, width="100%")
         with solara.Card("Balance by agent kind", classes=["kinds-chart"]):
-            plots_png(plots.kinds_plot(model.agents(), days=days))
+            solara.Image(kinds, width="100%")
 
 
 @solara.component
 def AgentTable(model: LiveRun):
     update_counter.get()
-    if model.problem:
-        return
     with solara.Card("Agents", classes=["agent-table"]):
         solara.DataFrame(model.agent_table(), items_per_page=AGENT_ROWS)
 
 
-def plots_png(figure) -> None:
-    """A matplotlib figure as a PNG image (the figure is cleared after)."""
+def png(figure) -> bytes:
+    """A matplotlib figure as PNG bytes (the figure is cleared after)."""
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=plots.DPI)
     figure.clear()
-    solara.Image(buffer.getvalue(), width="100%")
+    return buffer.getvalue()
 
 
 @solara.component
@@ -97,8 +100,9 @@ def LivePage(base: ExperimentConfig):
     )
     with solara.Column():
         RunStatus(model.value)
-        Charts(model.value)
-        AgentTable(model.value)
+        if model.value.problem is None:
+            Charts(model.value)
+            AgentTable(model.value)
 
 
 POINT_FILE = re.compile(r"_point(\d+)\.png$")
