@@ -273,6 +273,7 @@ def _dashboard(args) -> int:
         raise UsageError(str(error)) from None
     print(f"decai dashboard: http://{DASHBOARD_HOST}:{args.port} (Ctrl-C stops it)", flush=True)
     serve(target, DASHBOARD_HOST, args.port)
+    print("decai dashboard: stopped")
     return 0
 
 

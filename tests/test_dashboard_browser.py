@@ -7,6 +7,7 @@ to test-artifacts/ (or $DECAI_TEST_ARTIFACTS).
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -100,12 +101,16 @@ def dashboard():
         return url
 
     yield start
-    for server in servers:
-        server.send_signal(subprocess.signal.SIGINT)
+    for server in servers:  # Ctrl-C stops it, cleanly
+        server.send_signal(signal.SIGINT)
         try:
-            server.wait(timeout=20)
+            output, _ = server.communicate(timeout=20)
         except subprocess.TimeoutExpired:
             server.kill()
+            pytest.fail("decai dashboard did not stop on Ctrl-C in 20 s")
+        assert server.returncode == 0, output
+        assert output.rstrip().endswith("decai dashboard: stopped")
+        assert "Traceback" not in output
 
 
 def step_to_day(page, day: int) -> None:

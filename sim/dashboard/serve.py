@@ -5,9 +5,11 @@ passed in the environment. Solara's usage telemetry and its version check would 
 the network, so both are off.
 """
 
+import contextlib
 import json
 import os
 import socket
+import warnings
 
 TARGET = "DECAI_DASHBOARD"
 """The environment variable holding the page to show, as JSON: {"config": FILE, "set":
@@ -42,9 +44,17 @@ def load_solara():
 
 def serve(target: dict, host: str, port: int) -> None:
     """Serve the page for `target` (see TARGET) on host:port until Ctrl-C."""
+    import click  # Solara's command line is click
+
     os.environ[TARGET] = json.dumps(target)
-    load_solara()(
-        ["run", "sim.dashboard.app", "--host", host, "--port", str(port), "--production",
-         "--no-open", "--no-check-version", "--log-level", "warning"],
-        standalone_mode=False,
-    )  # fmt: skip
+    # Solara would warn at every page load that a page not on https (nor named
+    # "localhost") cannot be embedded in another site's frame: true, and not wanted here.
+    warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
+    cli = load_solara()
+    # Ctrl-C is how the dashboard stops: Solara's command line raises click's Abort then.
+    with contextlib.suppress(KeyboardInterrupt, click.exceptions.Abort):
+        cli(
+            ["run", "sim.dashboard.app", "--host", host, "--port", str(port), "--production",
+             "--no-open", "--no-check-version", "--log-level", "warning"],
+            standalone_mode=False,
+        )  # fmt: skip
