@@ -118,6 +118,23 @@ def step_to_day(page, day: int) -> None:
     page.get_by_text(f"Day {day}.00").wait_for(timeout=WAIT_MS)
 
 
+def reset_until(page, running: str, tries: int = 3) -> None:
+    """Press Reset until the page runs what `running` says. A slider's new value reaches the
+    server a moment after the browser shows it, so a Reset pressed at once may still build
+    the run from the old value; pressing it again then gives the new one."""
+    from playwright.sync_api import TimeoutError
+
+    for _ in range(tries):
+        page.get_by_role("button", name="Reset").click()
+        try:
+            page.get_by_text(running).wait_for(timeout=10_000)
+        except TimeoutError:
+            continue
+        page.get_by_text("Day 0.00 of 42").wait_for(timeout=WAIT_MS)
+        return
+    pytest.fail(f"after {tries} Resets the page does not run {running!r}")
+
+
 def kinds_in_table(page) -> list[str]:
     rows = page.locator(".agent-table tbody tr")
     return [rows.nth(i).locator("td").nth(2).inner_text() for i in range(rows.count())]
@@ -145,10 +162,8 @@ def test_live_page_steps_the_model_and_applies_the_attack_rate(browser, dashboar
     for _ in range(4):  # 0.05 a press
         page.keyboard.press("ArrowRight")
     assert float(attack.get_attribute("aria-valuenow")) == pytest.approx(0.4)
-    page.get_by_role("button", name="Reset").click()
-    page.get_by_text("Day 0.00 of 42").wait_for(timeout=WAIT_MS)
+    reset_until(page, "3 honest, 2 adversarial")
     assert kinds_in_table(page) == ["honest"] * 3 + ["adversarial"] * 2
-    page.get_by_text("3 honest, 2 adversarial").wait_for(timeout=WAIT_MS)
 
     step_to_day(page, 1)
     step_to_day(page, 2)
