@@ -149,7 +149,6 @@ def reshape(
     kind's agents are spread over its groups as the file spreads them, and a rated kind
     the file lacks gets a group of default settings, named after the kind.
     """
-    rates = {RATED_KINDS["attack_rate"]: attack_rate, RATED_KINDS["lazy_rate"]: lazy_rate}
     if base.population is not None:
         raw["population"] |= {
             "contributors": contributors,
@@ -157,6 +156,7 @@ def reshape(
             "lazy_rate": lazy_rate,
         }
         return
+    rates = {RATED_KINDS["attack_rate"]: attack_rate, RATED_KINDS["lazy_rate"]: lazy_rate}
     groups = raw["agents"]
     total = sum(group["count"] for group in groups)
     counts: dict[str, int] = {}
